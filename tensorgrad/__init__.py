@@ -1,0 +1,107 @@
+"""tensorgrad: a readable reverse-mode autodiff tensor library with Numba kernels.
+
+    import tensorgrad as tg
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = (x.tanh() * x).sum()
+    y.backward()          # x.grad == tanh(x) + x * (1 - tanh(x)**2)
+"""
+
+from . import _methods  # noqa: F401  (attaches Tensor methods)
+from . import autograd, testing
+from .autograd import (
+    AnomalyError,
+    Function,
+    detect_anomaly,
+    enable_grad,
+    hessian,
+    is_grad_enabled,
+    jacobian,
+    no_grad,
+    set_grad_enabled,
+    value_and_grad,
+    vjp,
+)
+from .autograd.functional import grad_fn as grad
+from .backends import Device, device
+from .creation import (
+    arange,
+    as_tensor,
+    empty,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .dtypes import (
+    bool_,
+    double,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    int8,
+    int32,
+    int64,
+    long,
+    set_default_dtype,
+    uint8,
+)
+from .errors import DtypeError, ShapeError
+from .ops.composite import log_softmax, logsumexp, softmax
+from .ops.conv import conv2d, conv2d_weight, conv_transpose2d
+from .ops.elementwise import (
+    abs,
+    add,
+    clamp,
+    div,
+    exp,
+    log,
+    maximum,
+    minimum,
+    mul,
+    neg,
+    pow,
+    relu,
+    sigmoid,
+    sqrt,
+    sub,
+    tanh,
+    where,
+)
+from .ops.indexing import index_add, take_along_dim
+from .ops.linalg import matmul
+from .ops.pooling import avg_pool2d, max_pool2d
+from .ops.reduction import amax, amin, argmax, argmin, max, mean, min, std, sum, var
+from .ops.shape import (
+    broadcast_to,
+    cat,
+    expand,
+    flatten,
+    pad,
+    permute,
+    reshape,
+    squeeze,
+    stack,
+    sum_to,
+    transpose,
+    unsqueeze,
+)
+from .random import manual_seed, initial_seed
+from .tensor import Tensor
+from . import cuda
+
+clip = clamp
+
+__version__ = "0.1.0"

@@ -1,0 +1,65 @@
+"""Tensor methods that call ops/ (attached here because the op modules import tensor.py)."""
+
+from __future__ import annotations
+
+from .ops import composite, conv, elementwise, indexing, linalg, pooling, reduction, shape
+from .tensor import Tensor
+
+
+def _isfinite(self) -> Tensor:
+    return elementwise._constant(self._device.backend.isfinite(self._data), self)
+
+
+def _isnan(self) -> Tensor:
+    return elementwise._constant(self._device.backend.isnan(self._data), self)
+
+
+_METHODS = {
+    "exp": elementwise.exp, "log": elementwise.log, "sqrt": elementwise.sqrt,
+    "abs": elementwise.abs, "relu": elementwise.relu, "sigmoid": elementwise.sigmoid,
+    "tanh": elementwise.tanh, "clamp": elementwise.clamp, "clip": elementwise.clamp,
+    "pow": elementwise.pow, "maximum": elementwise.maximum, "minimum": elementwise.minimum,
+    "sign": elementwise.sign, "add": elementwise.add, "sub": elementwise.sub,
+    "mul": elementwise.mul, "div": elementwise.div, "neg": elementwise.neg,
+    "isfinite": _isfinite, "isnan": _isnan,
+    "sum": reduction.sum, "mean": reduction.mean, "amax": reduction.amax, "amin": reduction.amin,
+    "max": reduction.max, "min": reduction.min, "var": reduction.var, "std": reduction.std,
+    "argmax": reduction.argmax, "argmin": reduction.argmin,
+    "reshape": shape.reshape, "view": shape.reshape, "permute": shape.permute,
+    "transpose": shape.transpose, "expand": shape.expand, "squeeze": shape.squeeze,
+    "unsqueeze": shape.unsqueeze, "flatten": shape.flatten, "pad": shape.pad,
+    "sum_to": shape.sum_to,
+    "matmul": linalg.matmul,
+    "softmax": composite.softmax, "log_softmax": composite.log_softmax,
+    "logsumexp": composite.logsumexp,
+    "take_along_dim": indexing.take_along_dim,
+    "conv2d": conv.conv2d, "max_pool2d": pooling.max_pool2d, "avg_pool2d": pooling.avg_pool2d,
+}
+
+for _name, _fn in _METHODS.items():
+    setattr(Tensor, _name, _fn)
+
+
+def _expand_as(self, other) -> Tensor:
+    return shape.expand(self, other.shape)
+
+
+def _reshape_as(self, other) -> Tensor:
+    return shape.reshape(self, other.shape)
+
+
+def _t(self) -> Tensor:
+    """Dims reversed (the transpose of a matrix)."""
+    return shape.permute(self, tuple(reversed(range(self.ndim))))
+
+
+def _mt(self) -> Tensor:
+    """The last two dims swapped."""
+    return shape.transpose(self, -2, -1)
+
+
+Tensor.expand_as = _expand_as
+Tensor.reshape_as = _reshape_as
+Tensor.T = property(_t)
+Tensor.mT = property(_mt)
+Tensor.t = _t

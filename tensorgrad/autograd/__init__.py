@@ -1,0 +1,18 @@
+"""The tape: Function (primitives and custom ops), the backward engine, grad mode, transforms."""
+
+from .function import AnomalyError, Function
+from .functional import backward, grad, hessian, jacobian, value_and_grad, vjp
+from .mode import (
+    detect_anomaly,
+    enable_grad,
+    is_anomaly_enabled,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+
+__all__ = [
+    "AnomalyError", "Function", "backward", "grad", "hessian", "jacobian", "value_and_grad", "vjp",
+    "detect_anomaly", "enable_grad", "is_anomaly_enabled", "is_grad_enabled", "no_grad",
+    "set_grad_enabled",
+]

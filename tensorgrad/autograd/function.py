@@ -1,0 +1,195 @@
+"""Function: the base of every primitive and of users' own differentiable ops.
+
+A subclass writes `forward(ctx, *arrays, **params) -> array` on raw arrays (numpy on the CPU) and
+`backward(ctx, grad) -> grad or tuple of grads` in tensor ops, so that under `create_graph=True` the
+gradient is itself recorded. `Function.apply(*inputs, **params)` runs forward and, when grad mode is
+on and an input requires grad, returns a tensor whose node is the Function instance (the ctx).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import weakref
+
+import numpy as np
+
+from .mode import _anomaly, _grad_enabled
+
+Tensor = None  # set by tensorgrad.tensor (the tensor module imports this one)
+
+
+class AnomalyError(RuntimeError):
+    """A NaN or Inf appeared under detect_anomaly()."""
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_NN_DIR = os.path.join(os.path.dirname(_PACKAGE_DIR), "tensorgrad_nn")
+
+
+def _user_frame() -> str:
+    """file:line of the innermost frame outside tensorgrad and tensorgrad_nn."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        path = os.path.abspath(frame.f_code.co_filename)
+        if not (path.startswith(_PACKAGE_DIR) or path.startswith(_NN_DIR)):
+            return f"{frame.f_code.co_filename}:{frame.f_lineno} in {frame.f_code.co_name}"
+        frame = frame.f_back
+    return "<unknown>"
+
+
+def _has_non_finite(array) -> bool:
+    return array.dtype.kind == "f" and not np.isfinite(array).all()
+
+
+class Function:
+    """Base class of primitives and custom ops. The instance made by `apply` is the ctx."""
+
+    # Set by apply on recorded nodes.
+    inputs: tuple = ()
+    needs_input_grad: tuple = ()
+    _saved = ()
+    _versions = ()
+    _output = None
+    _trace = None
+
+    @staticmethod
+    def forward(ctx, *args, **params):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args, **params):
+        ctx = cls.__new__(cls)
+        arrays = []
+        requires = False
+        device = None
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a._data)
+                if a._requires_grad:
+                    requires = True
+                if device is None:
+                    device = a._device
+                elif a._device is not device:
+                    _mixed_devices(cls, args)
+            else:
+                arrays.append(a)
+        ctx.device = device
+        out = cls.forward(ctx, *arrays, **params)
+        if _anomaly.get():
+            _check_forward(cls, args, out)
+        if requires and _grad_enabled.get() and out.dtype.kind == "f":
+            ctx.inputs = args
+            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+            if ctx._saved:
+                ctx._versions = tuple(a._version if isinstance(a, Tensor) else 0 for a in args)
+            if _anomaly.get():
+                ctx._trace = _user_frame()
+            result = Tensor._make(out, device, True, ctx)
+            ctx._output = weakref.ref(result)
+            return result
+        return Tensor._make(out, device, False, None)
+
+    # ----- what forward and backward use -------------------------------------------------------
+
+    @property
+    def backend(self):
+        return self.device.backend
+
+    def save_for_backward(self, *arrays) -> None:
+        """Keep arrays (inputs, the output, or anything computed) for backward."""
+        self._saved = arrays
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """The saved arrays as tensors: inputs and the output keep their place on the graph."""
+        saved = self._saved
+        if saved is None:
+            raise RuntimeError(
+                f"backward: trying to backward through {self.name} a second time; its saved "
+                "tensors were freed after the first backward. Pass retain_graph=True to the "
+                "first backward (or autograd.grad) to keep them."
+            )
+        out = []
+        output = self._output() if self._output is not None else None
+        for array in saved:
+            out.append(self._as_tensor(array, output))
+        return tuple(out)
+
+    def _as_tensor(self, array, output):
+        if isinstance(array, Tensor):
+            return array
+        for i, a in enumerate(self.inputs):
+            if isinstance(a, Tensor) and a._data is array:
+                if self._versions and a._version != self._versions[i]:
+                    raise RuntimeError(
+                        f"backward: an input of {self.name} with shape {tuple(a.shape)} was "
+                        f"modified in place after it was saved for backward (version "
+                        f"{a._version}, expected {self._versions[i]}). Use an out-of-place op "
+                        "or clone() the tensor before changing it."
+                    )
+                return a
+        if output is not None and output._data is array:
+            if output._version != 0:
+                raise RuntimeError(
+                    f"backward: the output of {self.name} with shape {tuple(output.shape)} was "
+                    "modified in place after it was saved for backward; clone() it first."
+                )
+            return output
+        if _grad_enabled.get() and self._output is not None:
+            # The output tensor is gone, but its gradient path still runs through this node.
+            return Tensor._make(array, self.device, True, self)
+        return Tensor._make(array, self.device, False, None)
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        return f"<{self.name}Backward>"
+
+    # ----- what the engine calls ---------------------------------------------------------------
+
+    def _backward(self, grad, retain_graph: bool) -> tuple:
+        grads = type(self).backward(self, grad)
+        if not isinstance(grads, tuple):
+            grads = (grads,)
+        if len(grads) != len(self.inputs):
+            raise RuntimeError(
+                f"{self.name}.backward returned {len(grads)} gradients for "
+                f"{len(self.inputs)} inputs"
+            )
+        if _anomaly.get():
+            for i, g in enumerate(grads):
+                if g is not None and _has_non_finite(g._data):
+                    raise AnomalyError(
+                        f"{self.name}.backward produced NaN/Inf in the gradient of input {i} "
+                        f"(input shapes {_shapes(self.inputs)}); the op was created at "
+                        f"{self._trace or '<run forward under detect_anomaly to see where>'}"
+                    )
+        if not retain_graph:
+            self._saved = None
+        return grads
+
+
+def _shapes(args) -> str:
+    return ", ".join(str(tuple(a.shape)) for a in args if isinstance(a, Tensor))
+
+
+def _check_forward(cls, args, out) -> None:
+    if _has_non_finite(out):
+        raise AnomalyError(
+            f"{cls.__name__} produced NaN/Inf in its output (input shapes {_shapes(args)}) "
+            f"at {_user_frame()}"
+        )
+
+
+def _mixed_devices(cls, args) -> None:
+    devices = sorted({str(a._device) for a in args if isinstance(a, Tensor)})
+    raise RuntimeError(
+        f"{cls.__name__}: expected all tensors on the same device, got {' and '.join(devices)}"
+    )

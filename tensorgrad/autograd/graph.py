@@ -1,0 +1,95 @@
+"""The backward pass: order the nodes once by dependency counts (iteratively, no recursion), call
+each node's backward, sum gradients of broadcast inputs back to their shapes (here and nowhere
+else), accumulate, and free what the nodes saved."""
+
+from __future__ import annotations
+
+from . import function
+from .mode import enable_grad, no_grad
+
+_reduce = None  # (sum_to, cast) from tensorgrad.ops, bound on first use (ops import autograd)
+
+
+def _fit(grad, tensor):
+    """Sum a broadcast gradient back to the tensor's shape and give it the tensor's dtype."""
+    global _reduce
+    if _reduce is None:
+        from ..ops.elementwise import cast
+        from ..ops.shape import sum_to
+
+        _reduce = (sum_to, cast)
+    if grad._data.shape != tensor._data.shape:
+        grad = _reduce[0](grad, tensor._data.shape)
+    if grad._data.dtype != tensor._data.dtype:
+        grad = _reduce[1](grad, tensor._data.dtype)
+    return grad
+
+
+def _dependencies(roots) -> dict:
+    """For every node reachable from the roots, how many edges point at it."""
+    deps = {node: 0 for node in roots}
+    stack = list(deps)
+    while stack:
+        node = stack.pop()
+        for needs, t in zip(node.needs_input_grad, node.inputs):
+            if needs and t._node is not None:
+                child = t._node
+                if child in deps:
+                    deps[child] += 1
+                else:
+                    deps[child] = 1
+                    stack.append(child)
+    return deps
+
+
+def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=None):
+    """Propagate root_grads from roots. With `inputs` (a sequence of tensors) return their gradients
+    and touch no .grad; otherwise accumulate into the .grad of every leaf that requires grad."""
+    capture = None
+    if inputs is not None:
+        capture = {id(t): i for i, t in enumerate(inputs)}
+        captured = [None] * len(inputs)
+        capture_nodes = {t._node: i for i, t in enumerate(inputs) if t._node is not None}
+    grads = {}
+    with enable_grad() if create_graph else no_grad():
+        for t, g in zip(roots, root_grads):
+            g = _fit(g, t)
+            if t._node is None:
+                _to_leaf(t, g, create_graph, capture, captured if capture else None)
+            else:
+                grads[t._node] = grads[t._node] + g if t._node in grads else g
+        deps = _dependencies(list(grads))
+        ready = [node for node in grads if deps[node] == 0]
+        while ready:
+            node = ready.pop()
+            gy = grads.pop(node, None)
+            if capture is not None and node in capture_nodes:
+                captured[capture_nodes[node]] = gy
+            gxs = None if gy is None else node._backward(gy, retain_graph)
+            for i, t in enumerate(node.inputs):
+                if not node.needs_input_grad[i]:
+                    continue
+                g = None if gxs is None else gxs[i]
+                if g is not None:
+                    g = _fit(g, t)
+                child = t._node
+                if child is not None:
+                    if g is not None:
+                        grads[child] = grads[child] + g if child in grads else g
+                    deps[child] -= 1
+                    if deps[child] == 0:
+                        ready.append(child)
+                elif g is not None:
+                    _to_leaf(t, g, create_graph, capture, captured if capture else None)
+    return captured if capture is not None else None
+
+
+def _to_leaf(t, g, create_graph, capture, captured) -> None:
+    if capture is not None:
+        i = capture.get(id(t))
+        if i is not None:
+            captured[i] = g if captured[i] is None else captured[i] + g
+        return
+    if not create_graph:
+        g = function.Tensor._make(g._data, g._device, False, None)
+    t.grad = g if t.grad is None else t.grad + g

@@ -1,0 +1,144 @@
+"""Factories: tensor, zeros, ones, full, *_like, arange, linspace, eye, rand, randn, randint."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import dtypes
+from .backends import CPU
+from .backends import device as as_device
+from .random import generator
+from .tensor import Tensor
+
+
+def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A new tensor from data: ndarrays keep their dtype; Python floats become float32."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    if isinstance(data, Tensor) and dtype is None and device is None:
+        return data
+    return Tensor(data, dtype=dtype, device=device)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    return Tensor(np.asarray(array))
+
+
+def _shape(size) -> tuple:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = size[0]
+    return tuple(int(n) for n in size)
+
+
+def _finish(array, device, requires_grad) -> Tensor:
+    dev = as_device(device)
+    if dev is not CPU:
+        array = dev.backend.asarray(array)
+    return Tensor._make(array, dev, False, None).requires_grad_(requires_grad)
+
+
+def _float_dtype(dtype):
+    return dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+
+
+def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.zeros(_shape(size), _float_dtype(dtype)), device, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.ones(_shape(size), _float_dtype(dtype)), device, requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.empty(_shape(size), _float_dtype(dtype)), device, requires_grad)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    if dtype is None:
+        dtype = Tensor(fill_value).dtype
+    return _finish(np.full(_shape((size,)), fill_value, dtypes.as_dtype(dtype)), device,
+                   requires_grad)
+
+
+def _like(t, dtype, device):
+    return (t.dtype if dtype is None else dtypes.as_dtype(dtype)), (
+        t.device if device is None else device)
+
+
+def zeros_like(t, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    dtype, device = _like(t, dtype, device)
+    return zeros(t.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def ones_like(t, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    dtype, device = _like(t, dtype, device)
+    return ones(t.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full_like(t, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    dtype, device = _like(t, dtype, device)
+    return full(t.shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def rand_like(t, dtype=None, device=None) -> Tensor:
+    dtype, device = _like(t, dtype, device)
+    return rand(t.shape, dtype=dtype, device=device)
+
+
+def randn_like(t, dtype=None, device=None) -> Tensor:
+    dtype, device = _like(t, dtype, device)
+    return randn(t.shape, dtype=dtype, device=device)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None,
+           requires_grad: bool = False) -> Tensor:
+    """Integers give int64 (PyTorch); any float argument gives the default float dtype."""
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        floats = any(isinstance(v, float) for v in (start, end, step))
+        dtype = dtypes.get_default_dtype() if floats else dtypes.int64
+    if step == 0:
+        raise ValueError("arange: step must be non-zero")
+    return _finish(np.arange(start, end, step, dtype=dtypes.as_dtype(dtype)), device,
+                   requires_grad)
+
+
+def linspace(start, end, steps: int, dtype=None, device=None,
+             requires_grad: bool = False) -> Tensor:
+    return _finish(np.linspace(start, end, int(steps), dtype=_float_dtype(dtype)), device,
+                   requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype=None, device=None,
+        requires_grad: bool = False) -> Tensor:
+    return _finish(np.eye(n, m, dtype=_float_dtype(dtype)), device, requires_grad)
+
+
+def rand(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Uniform on [0, 1), drawn from the generator manual_seed resets."""
+    array = generator().random(size=_shape(size), dtype=np.float64).astype(_float_dtype(dtype))
+    return _finish(array, device, requires_grad)
+
+
+def randn(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Standard normal, drawn from the generator manual_seed resets."""
+    dtype = _float_dtype(dtype)
+    array = generator().standard_normal(size=_shape(size), dtype=dtype)
+    return _finish(array, device, requires_grad)
+
+
+def randint(low, high=None, size=(), dtype=None, device=None) -> Tensor:
+    """Integers in [low, high) (PyTorch's argument order: randint(high, size) also works)."""
+    if high is None:
+        low, high = 0, low
+    dtype = dtypes.int64 if dtype is None else dtypes.as_dtype(dtype)
+    array = generator().integers(low, high, size=_shape((size,)), dtype=np.int64).astype(dtype)
+    return _finish(array, device, False)
+
+
+def randperm(n: int, dtype=None, device=None) -> Tensor:
+    dtype = dtypes.int64 if dtype is None else dtypes.as_dtype(dtype)
+    return _finish(generator().permutation(int(n)).astype(dtype), device, False)

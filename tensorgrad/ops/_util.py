@@ -1,0 +1,71 @@
+"""Helpers the op modules share: turning operands into tensors and normalising dims."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ShapeError
+from ..tensor import Tensor
+
+
+def as_tensor_like(value, like: Tensor) -> Tensor:
+    """A constant tensor for a Python/numpy scalar or array operand of `like` (PyTorch's rules: a
+    Python float keeps a float tensor's dtype and makes an integer tensor float32)."""
+    if isinstance(value, Tensor):
+        return value
+    dtype = like._data.dtype
+    if isinstance(value, (bool, int, float)):
+        if dtype.kind in "iub" and isinstance(value, float):
+            from ..dtypes import get_default_dtype
+
+            dtype = get_default_dtype()
+        elif dtype.kind == "b" and not isinstance(value, bool):
+            dtype = np.dtype(np.int64)
+        array = np.asarray(value, dtype=dtype)
+    else:
+        array = np.asarray(value)
+        if array.dtype.kind == "f" and dtype.kind == "f":
+            array = array.astype(dtype, copy=False)
+    if like._device.type != "cpu":
+        array = like._device.backend.asarray(array)
+    return Tensor._make(array, like._device, False, None)
+
+
+def operands(a, b) -> tuple[Tensor, Tensor]:
+    if isinstance(a, Tensor):
+        return a, as_tensor_like(b, a)
+    return as_tensor_like(a, b), b
+
+
+def normalize_dims(op: str, dim, ndim: int) -> tuple[int, ...] | None:
+    """dim (int, tuple of ints or None) as a sorted tuple of non-negative axes; None means all."""
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    if ndim == 0:
+        for d in dims:
+            if int(d) not in (0, -1):
+                raise ShapeError(f"{op}: dim {d} is out of range for a 0-dim tensor")
+        return ()
+    out = []
+    for d in dims:
+        d = int(d)
+        if not -ndim <= d < ndim:
+            raise ShapeError(f"{op}: dim {d} is out of range for a tensor with {ndim} dims")
+        out.append(d % ndim)
+    if len(set(out)) != len(out):
+        raise ShapeError(f"{op}: dim {dims} repeats an axis")
+    return tuple(sorted(out))
+
+
+def normalize_dim(op: str, dim: int, ndim: int) -> int:
+    return normalize_dims(op, dim, ndim)[0]
+
+
+def pair(op: str, name: str, value) -> tuple[int, int]:
+    if isinstance(value, (int, np.integer)):
+        return int(value), int(value)
+    value = tuple(int(v) for v in value)
+    if len(value) != 2:
+        raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {value}")
+    return value

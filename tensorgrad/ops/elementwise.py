@@ -1,0 +1,477 @@
+"""Elementwise primitives. Backward formulas are tensor ops, so they are differentiable again;
+gradients of broadcast operands are summed back to their shapes by the engine, not here."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..dtypes import get_default_dtype
+from ..errors import ShapeError, shape_str
+from ..tensor import Tensor
+from ._util import as_tensor_like, operands
+
+
+def _broadcast(op: str, fn, a, b):
+    try:
+        return fn(a, b)
+    except ValueError as e:
+        if "broadcast" not in str(e):
+            raise
+        raise ShapeError(
+            f"{op}: shapes {shape_str(a.shape)} and {shape_str(b.shape)} cannot be broadcast "
+            "together"
+        ) from None
+
+
+class Add(Function):
+    """y = a + b;  da = gy, db = gy."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return _broadcast("add", ctx.backend.add, a, b)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy, gy
+
+
+class Sub(Function):
+    """y = a - b;  da = gy, db = -gy."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return _broadcast("sub", ctx.backend.subtract, a, b)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy, (-gy if ctx.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    """y = a * b;  da = gy * b, db = gy * a."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return _broadcast("mul", ctx.backend.multiply, a, b)
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return (gy * b if need_a else None), (gy * a if need_b else None)
+
+
+class Div(Function):
+    """y = a / b;  da = gy / b, db = -gy * a / b**2."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return _broadcast("div", ctx.backend.divide, a, b)
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        ga = gy / b if need_a else None
+        gb = -gy * a / (b * b) if need_b else None
+        return ga, gb
+
+
+class Neg(Function):
+    """y = -x;  dx = -gy."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.backend.negative(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return -gy
+
+
+class Pow(Function):
+    """y = a ** b;  da = gy * b * a**(b - 1), db = gy * y * log(a) (0 where a <= 0)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        y = _broadcast("pow", ctx.backend.power, a, b)
+        ctx.save_for_backward(a, b, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, b, y = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        ga = gy * b * a ** (b - 1) if need_a else None
+        gb = None
+        if need_b:
+            positive = a > 0
+            gb = gy * y * where(positive, log(where(positive, a, 1.0)), 0.0)
+        return ga, gb
+
+
+class Exp(Function):
+    """y = exp(x);  dx = gy * y."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = ctx.backend.exp(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        (y,) = ctx.saved_tensors
+        return gy * y
+
+
+class Log(Function):
+    """y = log(x);  dx = gy / x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return ctx.backend.log(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy / x
+
+
+class Sqrt(Function):
+    """y = sqrt(x);  dx = gy / (2 y)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        with np.errstate(invalid="ignore"):
+            y = ctx.backend.sqrt(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        (y,) = ctx.saved_tensors
+        return gy / (y * 2)
+
+
+class Abs(Function):
+    """y = |x|;  dx = gy * sign(x) (0 at x = 0, as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.backend.abs(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy * sign(x)
+
+
+class Maximum(Function):
+    """y = max(a, b);  da = gy where a > b, db = gy where b > a; ties split gy in half."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return _broadcast("maximum", ctx.backend.maximum, a, b)
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, b = ctx.saved_tensors
+        share = (a > b).to(gy.dtype) + (a == b).to(gy.dtype) * 0.5
+        need_a, need_b = ctx.needs_input_grad
+        return (gy * share if need_a else None), (gy * (1 - share) if need_b else None)
+
+
+class Minimum(Function):
+    """y = min(a, b);  da = gy where a < b, db = gy where b < a; ties split gy in half."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return _broadcast("minimum", ctx.backend.minimum, a, b)
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, b = ctx.saved_tensors
+        share = (a < b).to(gy.dtype) + (a == b).to(gy.dtype) * 0.5
+        need_a, need_b = ctx.needs_input_grad
+        return (gy * share if need_a else None), (gy * (1 - share) if need_b else None)
+
+
+class Relu(Function):
+    """y = max(x, 0);  dx = gy * [x > 0]."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = ctx.backend.relu(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        (y,) = ctx.saved_tensors
+        return gy * _constant(ctx.backend.relu_mask(y._data), y)
+
+
+class Sigmoid(Function):
+    """y = 1 / (1 + exp(-x));  dx = gy * y * (1 - y)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = ctx.backend.sigmoid(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        (y,) = ctx.saved_tensors
+        return gy * y * (1 - y)
+
+
+class Tanh(Function):
+    """y = tanh(x);  dx = gy * (1 - y**2)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = ctx.backend.tanh(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        (y,) = ctx.saved_tensors
+        return gy * (1 - y * y)
+
+
+class Where(Function):
+    """y = cond ? a : b;  da = cond ? gy : 0, db = cond ? 0 : gy."""
+
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        ctx.cond = cond
+        try:
+            return ctx.backend.where(cond, a, b)
+        except ValueError:
+            raise ShapeError(
+                f"where: shapes {shape_str(cond.shape)}, {shape_str(a.shape)} and "
+                f"{shape_str(b.shape)} cannot be broadcast together"
+            ) from None
+
+    @staticmethod
+    def backward(ctx, gy):
+        cond = ctx.inputs[0]
+        _, need_a, need_b = ctx.needs_input_grad
+        return None, (where(cond, gy, 0.0) if need_a else None), (
+            where(cond, 0.0, gy) if need_b else None)
+
+
+class Clamp(Function):
+    """y = min(max(x, lo), hi);  dx = gy where lo <= x <= hi, else 0."""
+
+    @staticmethod
+    def forward(ctx, x, lo=None, hi=None):
+        ctx.save_for_backward(x)
+        ctx.lo, ctx.hi = lo, hi
+        return ctx.backend.clip(x, lo, hi)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy * _constant(ctx.backend.clamp_mask(x._data, ctx.lo, ctx.hi), gy)
+
+
+class Cast(Function):
+    """y = x as dtype;  dx = gy as x's dtype."""
+
+    @staticmethod
+    def forward(ctx, x, dtype=None):
+        ctx.in_dtype = x.dtype
+        return ctx.backend.cast(x, dtype)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return cast(gy, ctx.in_dtype)
+
+
+class Clone(Function):
+    """y = copy of x;  dx = gy."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.backend.copy(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy
+
+
+class ToDevice(Function):
+    """y = x copied to another device;  dx = gy copied back."""
+
+    @staticmethod
+    def forward(ctx, x, device=None):
+        ctx.source = ctx.device
+        ctx.device = device
+        if device.type == "cpu":
+            return ctx.source.backend.to_host(x)
+        return device.backend.asarray(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return to_device(gy, ctx.source)
+
+
+# ----- the functions users call ----------------------------------------------------------------
+
+
+def _constant(array, like: Tensor) -> Tensor:
+    return Tensor._make(array, like._device, False, None)
+
+
+def _float(x: Tensor) -> Tensor:
+    """Integer tensors become float32 before float math, as in PyTorch (exp, log, sqrt, ...)."""
+    if x._data.dtype.kind != "f":
+        return cast(x, get_default_dtype())
+    return x
+
+
+def add(a, b) -> Tensor:
+    return Add.apply(*operands(a, b))
+
+
+def sub(a, b) -> Tensor:
+    return Sub.apply(*operands(a, b))
+
+
+def mul(a, b) -> Tensor:
+    return Mul.apply(*operands(a, b))
+
+
+def div(a, b) -> Tensor:
+    a, b = operands(a, b)
+    if a._data.dtype.kind != "f" and b._data.dtype.kind != "f":
+        a = _float(a)
+    return Div.apply(a, b)
+
+
+def neg(x) -> Tensor:
+    return Neg.apply(x)
+
+
+def pow(a, b) -> Tensor:  # noqa: A001
+    a, b = operands(a, b)
+    if b._data.dtype.kind == "f" and a._data.dtype.kind != "f":
+        a = _float(a)
+    return Pow.apply(a, b)
+
+
+def exp(x) -> Tensor:
+    return Exp.apply(_float(x))
+
+
+def log(x) -> Tensor:
+    return Log.apply(_float(x))
+
+
+def sqrt(x) -> Tensor:
+    return Sqrt.apply(_float(x))
+
+
+def abs(x) -> Tensor:  # noqa: A001
+    return Abs.apply(x)
+
+
+def maximum(a, b) -> Tensor:
+    return Maximum.apply(*operands(a, b))
+
+
+def minimum(a, b) -> Tensor:
+    return Minimum.apply(*operands(a, b))
+
+
+def relu(x) -> Tensor:
+    return Relu.apply(x)
+
+
+def sigmoid(x) -> Tensor:
+    return Sigmoid.apply(_float(x))
+
+
+def tanh(x) -> Tensor:
+    return Tanh.apply(_float(x))
+
+
+def where(cond, a, b) -> Tensor:
+    """Elements of a where cond is true, else of b (broadcast together)."""
+    like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None
+    if like is None:
+        like = Tensor(np.asarray(a, dtype=get_default_dtype()))
+    a = as_tensor_like(a, like)
+    b = as_tensor_like(b, like)
+    if not isinstance(cond, Tensor):
+        cond = Tensor._make(np.asarray(cond, dtype=bool), like._device, False, None)
+    elif cond._data.dtype != np.bool_:
+        cond = _constant(cond._data.astype(bool), cond)
+    return Where.apply(cond, a, b)
+
+
+def clamp(x, min=None, max=None) -> Tensor:  # noqa: A002
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = x
+        if min is not None:
+            out = maximum(out, min)
+        if max is not None:
+            out = minimum(out, max)
+        return out
+    return Clamp.apply(x, lo=min, hi=max)
+
+
+def cast(x, dtype) -> Tensor:
+    if x._data.dtype == dtype:
+        return x
+    return Cast.apply(x, dtype=np.dtype(dtype))
+
+
+def clone(x) -> Tensor:
+    return Clone.apply(x)
+
+
+def to_device(x, device) -> Tensor:
+    if x._device is device:
+        return x
+    return ToDevice.apply(x, device=device)
+
+
+# ----- non-differentiable helpers: their results are constants -----------------------------------
+
+
+def sign(x) -> Tensor:
+    return _constant(x._device.backend.sign(x._data), x)
+
+
+def compare(op: str, a, b) -> Tensor:
+    a, b = operands(a, b)
+    try:
+        out = a._device.backend.compare(op, a._data, b._data)
+    except ValueError:
+        raise ShapeError(
+            f"{op}: shapes {shape_str(a.shape)} and {shape_str(b.shape)} cannot be broadcast "
+            "together"
+        ) from None
+    return _constant(out, a)
+
+
+def logical(op: str, a, b=None) -> Tensor:
+    if b is None:
+        return _constant(a._device.backend.logical(op, a._data), a)
+    a, b = operands(a, b)
+    return _constant(a._device.backend.logical(op, a._data, b._data), a)

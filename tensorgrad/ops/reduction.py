@@ -1,0 +1,214 @@
+"""Reduction primitives over one or more dims, with keepdim: sum, mean, amax, amin, var."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..errors import ShapeError
+from ..tensor import Tensor
+from ._util import normalize_dims
+from .elementwise import _constant, _float
+
+
+def _kept_shape(in_shape, axes) -> tuple:
+    """in_shape with the reduced axes set to 1 (the keepdim shape)."""
+    if axes is None:
+        return (1,) * len(in_shape)
+    return tuple(1 if i in axes else n for i, n in enumerate(in_shape))
+
+
+def _count(in_shape, axes) -> int:
+    if axes is None:
+        return int(np.prod(in_shape, dtype=np.int64))
+    return int(np.prod([in_shape[i] for i in axes], dtype=np.int64))
+
+
+class Sum(Function):
+    """y = sum_{dims} x;  dx = gy broadcast back over the summed dims."""
+
+    @staticmethod
+    def forward(ctx, x, axes=None, keepdim=False):
+        ctx.in_shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        return ctx.backend.sum(x, axes, keepdim)
+
+    @staticmethod
+    def backward(ctx, gy):
+        if not ctx.keepdim:
+            gy = gy.reshape(_kept_shape(ctx.in_shape, ctx.axes))
+        return gy.expand(ctx.in_shape)
+
+
+class Mean(Function):
+    """y = mean_{dims} x;  dx = gy / n broadcast back over the reduced dims."""
+
+    @staticmethod
+    def forward(ctx, x, axes=None, keepdim=False):
+        ctx.in_shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return ctx.backend.mean(x, axes, keepdim)
+
+    @staticmethod
+    def backward(ctx, gy):
+        if not ctx.keepdim:
+            gy = gy.reshape(_kept_shape(ctx.in_shape, ctx.axes))
+        return (gy / _count(ctx.in_shape, ctx.axes)).expand(ctx.in_shape)
+
+
+class Amax(Function):
+    """y = max_{dims} x;  dx = gy spread evenly over the elements equal to the max."""
+
+    @staticmethod
+    def forward(ctx, x, axes=None, keepdim=False):
+        _check_nonempty("amax", x, axes)
+        ctx.axes, ctx.keepdim = axes, keepdim
+        y = ctx.backend.amax(x, axes, keepdim)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        return _extremum_grad(ctx, gy)
+
+
+class Amin(Function):
+    """y = min_{dims} x;  dx = gy spread evenly over the elements equal to the min."""
+
+    @staticmethod
+    def forward(ctx, x, axes=None, keepdim=False):
+        _check_nonempty("amin", x, axes)
+        ctx.axes, ctx.keepdim = axes, keepdim
+        y = ctx.backend.amin(x, axes, keepdim)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        return _extremum_grad(ctx, gy)
+
+
+def _extremum_grad(ctx, gy):
+    x, y = ctx.saved_tensors
+    kept = _kept_shape(x.shape, ctx.axes)
+    hit = (x == y.detach().reshape(kept)).to(gy.dtype)
+    share = _constant((hit / hit.sum(ctx.axes, keepdim=True))._data, gy)
+    if not ctx.keepdim:
+        gy = gy.reshape(kept)
+    return gy * share
+
+
+def _check_nonempty(op, x, axes):
+    if x.size == 0 and (axes is None or any(x.shape[a] == 0 for a in axes)):
+        raise ShapeError(f"{op}: cannot reduce over an empty dim of shape {tuple(x.shape)}")
+
+
+class Var(Function):
+    """y = sum_{dims} (x - mean)^2 / (n - correction);  dx = gy * 2 (x - mean) / (n - correction)."""
+
+    @staticmethod
+    def forward(ctx, x, axes=None, correction=1, keepdim=False):
+        ctx.axes, ctx.correction, ctx.keepdim = axes, correction, keepdim
+        ctx.save_for_backward(x)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return ctx.backend.var(x, axes, correction, keepdim)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        kept = _kept_shape(x.shape, ctx.axes)
+        if not ctx.keepdim:
+            gy = gy.reshape(kept)
+        dof = _count(x.shape, ctx.axes) - ctx.correction
+        centered = x - x.mean(ctx.axes, keepdim=True)
+        return gy * centered * (2.0 / dof if dof > 0 else float("nan"))
+
+
+# ----- the functions users call ----------------------------------------------------------------
+
+
+def sum(x, dim=None, keepdim: bool = False, dtype=None) -> Tensor:  # noqa: A001
+    if dtype is not None:
+        x = x.to(dtype)
+    elif x._data.dtype.kind in "bi" and x._data.dtype.itemsize < 8:
+        x = x.to(np.int64)
+    return Sum.apply(x, axes=normalize_dims("sum", dim, x.ndim), keepdim=keepdim)
+
+
+def mean(x, dim=None, keepdim: bool = False) -> Tensor:
+    return Mean.apply(_float(x), axes=normalize_dims("mean", dim, x.ndim), keepdim=keepdim)
+
+
+def amax(x, dim=None, keepdim: bool = False) -> Tensor:
+    return Amax.apply(x, axes=normalize_dims("amax", dim, x.ndim), keepdim=keepdim)
+
+
+def amin(x, dim=None, keepdim: bool = False) -> Tensor:
+    return Amin.apply(x, axes=normalize_dims("amin", dim, x.ndim), keepdim=keepdim)
+
+
+def var(x, dim=None, correction: int = 1, keepdim: bool = False, unbiased=None) -> Tensor:
+    """Variance with Bessel's correction by default (PyTorch's `correction=1`)."""
+    if unbiased is not None:
+        correction = int(bool(unbiased))
+    axes = normalize_dims("var", dim, x.ndim)
+    return Var.apply(_float(x), axes=axes, correction=correction, keepdim=keepdim)
+
+
+def std(x, dim=None, correction: int = 1, keepdim: bool = False, unbiased=None) -> Tensor:
+    return var(x, dim, correction, keepdim, unbiased).sqrt()
+
+
+MinMax = namedtuple("MinMax", ["values", "indices"])
+
+
+def _arg(op: str, x, dim, keepdim):
+    backend = x._device.backend
+    if dim is None:
+        flat = x._data.reshape(-1)
+        if flat.size == 0:
+            raise ShapeError(f"{op}: cannot reduce an empty tensor")
+        return _constant(getattr(backend, op)(flat, 0, False), x)
+    axis = normalize_dims(op, dim, x.ndim)
+    axis = axis[0] if axis else None
+    if axis is not None and x.shape[axis] == 0:
+        raise ShapeError(f"{op}: cannot reduce over an empty dim of shape {tuple(x.shape)}")
+    return _constant(getattr(backend, op)(x._data, axis, keepdim), x)
+
+
+def argmax(x, dim=None, keepdim: bool = False) -> Tensor:
+    return _arg("argmax", x, dim, keepdim)
+
+
+def argmin(x, dim=None, keepdim: bool = False) -> Tensor:
+    return _arg("argmin", x, dim, keepdim)
+
+
+def _min_max(op: str, x, dim, keepdim):
+    """max(x) -> amax over everything; max(x, dim) -> (values, indices); the gradient of values
+    goes to the element the index names (PyTorch's semantics)."""
+    if dim is None:
+        return (amax if op == "argmax" else amin)(x)
+    axis = normalize_dims(op, dim, x.ndim)
+    if not axis:
+        return MinMax(x, _constant(np.zeros(x.shape, dtype=np.int64), x))
+    (axis,) = axis
+    indices = _arg(op, x, axis, True)
+    index = tuple(
+        indices._data if d == axis else np.arange(n).reshape((-1,) + (1,) * (x.ndim - d - 1))
+        for d, n in enumerate(x.shape)
+    )
+    values = x[index]
+    if not keepdim:
+        values = values.squeeze(axis)
+        indices = _constant(indices._data.squeeze(axis), x)
+    return MinMax(values, indices)
+
+
+def max(x, dim=None, keepdim: bool = False):  # noqa: A001
+    return _min_max("argmax", x, dim, keepdim)
+
+
+def min(x, dim=None, keepdim: bool = False):  # noqa: A001
+    return _min_max("argmin", x, dim, keepdim)

@@ -1,0 +1,453 @@
+"""Tensor: an array, its device, whether it requires grad, its .grad, and the node that made it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import dtypes
+from .autograd import function as _function
+from .backends import CPU, Device, device_of
+from .backends import device as as_device
+from .errors import DtypeError
+
+
+class Tensor:
+    """An n-d array that records the ops applied to it when it requires grad.
+
+    `tensor(data)` keeps an ndarray's dtype; Python floats and lists become float32, ints int64.
+    """
+
+    __slots__ = ("_data", "_requires_grad", "grad", "_node", "_version", "_device", "__weakref__")
+    __array_ufunc__ = None  # numpy defers to Tensor's operators: ndarray * Tensor -> Tensor
+    __array_priority__ = 1000
+
+    def __init__(self, data, requires_grad: bool = False, dtype=None, device=None):
+        array = _to_array(data, dtype)
+        dev = as_device(device) if device is not None else device_of(array)
+        if dev is not device_of(array):
+            array = dev.backend.asarray(array)
+        self._data = array
+        self._device = dev
+        self._node = None
+        self._version = 0
+        self.grad = None
+        self._requires_grad = False
+        if requires_grad:
+            self.requires_grad = True
+
+    @staticmethod
+    def _make(data, device, requires_grad: bool, node) -> Tensor:
+        t = object.__new__(Tensor)
+        t._data = data
+        t._device = device
+        t._requires_grad = requires_grad
+        t._node = node
+        t._version = 0
+        t.grad = None
+        return t
+
+    # ----- attributes ------------------------------------------------------------------------
+
+    @property
+    def data(self) -> Tensor:
+        """A tensor sharing this one's array, detached from the graph (PyTorch's .data)."""
+        return Tensor._make(self._data, self._device, False, None)
+
+    @data.setter
+    def data(self, value) -> None:
+        value = value._data if isinstance(value, Tensor) else np.asarray(value)
+        self._data = value
+        self._version += 1
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if value and self._data.dtype.kind != "f":
+            raise DtypeError(
+                f"requires_grad: only floating-point tensors can require gradients, "
+                f"got dtype {self._data.dtype} (shape {tuple(self._data.shape)})"
+            )
+        if not value and self._node is not None:
+            raise RuntimeError(
+                "requires_grad: cannot turn off requires_grad of a non-leaf tensor; "
+                "use detach() instead"
+            )
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def grad_fn(self):
+        return self._node
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._node is None
+
+    @property
+    def shape(self) -> tuple:
+        return self._data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    @property
+    def device(self) -> Device:
+        return self._device
+
+    @property
+    def is_cuda(self) -> bool:
+        return self._device.type == "cuda"
+
+    def size(self, dim: int | None = None):
+        return self._data.shape if dim is None else self._data.shape[dim]
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        return int(self._data.size)
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    # ----- conversion ------------------------------------------------------------------------
+
+    def numpy(self) -> np.ndarray:
+        """The values as a numpy array (shares memory on the CPU; copies from a GPU)."""
+        if self._requires_grad:
+            raise RuntimeError(
+                "numpy: can't call numpy() on a tensor that requires grad; use "
+                "tensor.detach().numpy()"
+            )
+        return self._device.backend.to_host(self._data)
+
+    def __array__(self, dtype=None, copy=None):
+        array = self._device.backend.to_host(self._data)
+        if dtype is not None:
+            array = array.astype(dtype, copy=False)
+        return np.array(array, copy=True) if copy else array
+
+    def item(self):
+        if self._data.size != 1:
+            raise ValueError(
+                f"item: only one-element tensors can be converted to Python scalars, "
+                f"got shape {tuple(self.shape)}"
+            )
+        return self._device.backend.to_host(self._data).reshape(()).item()
+
+    def tolist(self):
+        return self._device.backend.to_host(self._data).tolist()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"bool: the truth value of a tensor with {self._data.size} elements is ambiguous"
+            )
+        return bool(self.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be used as an index")
+        return int(self.item())
+
+    def detach(self) -> Tensor:
+        """The same values, cut from the graph (shares memory)."""
+        return Tensor._make(self._data, self._device, False, None)
+
+    def detach_(self) -> Tensor:
+        self._node = None
+        self._requires_grad = False
+        return self
+
+    def clone(self) -> Tensor:
+        return _ops().elementwise.clone(self)
+
+    def to(self, *args, dtype=None, device=None, copy: bool = False) -> Tensor:
+        """to(dtype), to(device), to(device, dtype), to(other_tensor): differentiable casts and moves."""
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype, device = a.dtype, a.device
+            elif isinstance(a, (str, Device)):
+                device = a
+            else:
+                dtype = a
+        out = self
+        if device is not None and as_device(device) is not self._device:
+            out = _ops().elementwise.to_device(out, as_device(device))
+        if dtype is not None and dtypes.as_dtype(dtype) != out.dtype:
+            out = _ops().elementwise.cast(out, dtypes.as_dtype(dtype))
+        if copy and out is self:
+            out = self.clone()
+        return out
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def cuda(self) -> Tensor:
+        return self.to("cuda")
+
+    def type(self, dtype) -> Tensor:
+        return self.to(dtype)
+
+    def float(self) -> Tensor:
+        return self.to(dtypes.float32)
+
+    def double(self) -> Tensor:
+        return self.to(dtypes.float64)
+
+    def long(self) -> Tensor:
+        return self.to(dtypes.int64)
+
+    def int(self) -> Tensor:
+        return self.to(dtypes.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(dtypes.bool_)
+
+    # ----- autograd --------------------------------------------------------------------------
+
+    def backward(self, gradient=None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs=None) -> None:
+        """Accumulate d(self)/d(leaf) * gradient into every leaf's .grad (PyTorch's semantics)."""
+        from .autograd.functional import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs)
+
+    def zero_(self) -> Tensor:
+        return self.fill_(0)
+
+    # ----- in-place (non-differentiable; they bump the version counter) ----------------------
+
+    def _check_inplace(self, op: str) -> None:
+        if self._requires_grad and self._node is None and _grad_on():
+            raise RuntimeError(
+                f"{op}: a leaf tensor that requires grad (shape {tuple(self.shape)}) cannot be "
+                "changed in place while grad mode is on; wrap the update in tensorgrad.no_grad()"
+            )
+
+    def fill_(self, value) -> Tensor:
+        self._check_inplace("fill_")
+        self._data[...] = value
+        self._version += 1
+        return self
+
+    def copy_(self, src) -> Tensor:
+        self._check_inplace("copy_")
+        src = src._data if isinstance(src, Tensor) else np.asarray(src)
+        self._data[...] = src
+        self._version += 1
+        return self
+
+    def _inplace(self, op: str, fn, other) -> Tensor:
+        self._check_inplace(op)
+        other = other._data if isinstance(other, Tensor) else other
+        fn(self._data, other, out=self._data, casting="same_kind")
+        self._version += 1
+        return self
+
+    def add_(self, other, alpha=1) -> Tensor:
+        if alpha != 1:
+            other = (other._data if isinstance(other, Tensor) else other) * alpha
+        return self._inplace("add_", np.add, other)
+
+    def sub_(self, other) -> Tensor:
+        return self._inplace("sub_", np.subtract, other)
+
+    def mul_(self, other) -> Tensor:
+        return self._inplace("mul_", np.multiply, other)
+
+    def div_(self, other) -> Tensor:
+        return self._inplace("div_", np.divide, other)
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
+
+    def __setitem__(self, index, value) -> None:
+        self._check_inplace("setitem")
+        value = value._data if isinstance(value, Tensor) else value
+        self._device.backend.setitem(self._data, _ops().indexing.normalize_index(index), value)
+        self._version += 1
+
+    # ----- printing --------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        body = np.array2string(
+            np.asarray(self._device.backend.to_host(self._data)), separator=", ", prefix="tensor(",
+            precision=4,
+        )
+        extras = []
+        if self._data.dtype not in (dtypes.float32, dtypes.int64, dtypes.bool_):
+            extras.append(f"dtype={self._data.dtype}")
+        if self._device is not CPU:
+            extras.append(f"device='{self._device}'")
+        if self._node is not None:
+            extras.append(f"grad_fn=<{self._node.name}Backward>")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return f"tensor({body}{''.join(', ' + e for e in extras)})"
+
+    __hash__ = object.__hash__
+
+    # ----- operators -------------------------------------------------------------------------
+
+    def __add__(self, other):
+        return _ops().elementwise.add(self, other)
+
+    def __radd__(self, other):
+        return _ops().elementwise.add(other, self)
+
+    def __sub__(self, other):
+        return _ops().elementwise.sub(self, other)
+
+    def __rsub__(self, other):
+        return _ops().elementwise.sub(other, self)
+
+    def __mul__(self, other):
+        return _ops().elementwise.mul(self, other)
+
+    def __rmul__(self, other):
+        return _ops().elementwise.mul(other, self)
+
+    def __truediv__(self, other):
+        return _ops().elementwise.div(self, other)
+
+    def __rtruediv__(self, other):
+        return _ops().elementwise.div(other, self)
+
+    def __pow__(self, other):
+        return _ops().elementwise.pow(self, other)
+
+    def __rpow__(self, other):
+        return _ops().elementwise.pow(other, self)
+
+    def __matmul__(self, other):
+        return _ops().linalg.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _ops().linalg.matmul(other, self)
+
+    def __neg__(self):
+        return _ops().elementwise.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _ops().elementwise.abs(self)
+
+    def __eq__(self, other):
+        return _ops().elementwise.compare("eq", self, other)
+
+    def __ne__(self, other):
+        return _ops().elementwise.compare("ne", self, other)
+
+    def __lt__(self, other):
+        return _ops().elementwise.compare("lt", self, other)
+
+    def __le__(self, other):
+        return _ops().elementwise.compare("le", self, other)
+
+    def __gt__(self, other):
+        return _ops().elementwise.compare("gt", self, other)
+
+    def __ge__(self, other):
+        return _ops().elementwise.compare("ge", self, other)
+
+    def __and__(self, other):
+        return _ops().elementwise.logical("and", self, other)
+
+    def __or__(self, other):
+        return _ops().elementwise.logical("or", self, other)
+
+    def __xor__(self, other):
+        return _ops().elementwise.logical("xor", self, other)
+
+    def __invert__(self):
+        return _ops().elementwise.logical("not", self)
+
+    def __getitem__(self, index):
+        return _ops().indexing.getitem(self, index)
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+
+def _grad_on() -> bool:
+    from .autograd.mode import is_grad_enabled
+
+    return is_grad_enabled()
+
+
+def _to_array(data, dtype) -> np.ndarray:
+    """PyTorch's factory rules: ndarrays keep their dtype; Python floats become the default
+    float (float32), Python ints int64, bools bool."""
+    dtype = dtypes.as_dtype(dtype)
+    if isinstance(data, Tensor):
+        array = data._data
+        return array if dtype is None else array.astype(dtype)
+    if hasattr(data, "__cuda_array_interface__") or type(data).__module__.startswith("numba"):
+        return data
+    if isinstance(data, np.ndarray) or isinstance(data, np.generic):
+        array = np.asarray(data)
+        return array if dtype is None else array.astype(dtype)
+    array = np.asarray(data)
+    if dtype is not None:
+        return array.astype(dtype)
+    if array.dtype == np.float64:
+        return array.astype(dtypes.get_default_dtype())
+    if array.dtype.kind == "i":
+        return array.astype(np.int64)
+    if array.dtype.kind not in "fiub":
+        raise DtypeError(f"tensor: cannot make a tensor from data of dtype {array.dtype}")
+    return array
+
+
+_function.Tensor = Tensor
+
+
+class _OpsNamespace:
+    """The op modules, imported on first use (they import this module)."""
+
+    def __init__(self):
+        from .ops import composite, conv, elementwise, indexing, linalg, pooling, reduction, shape
+
+        self.elementwise = elementwise
+        self.reduction = reduction
+        self.shape = shape
+        self.indexing = indexing
+        self.linalg = linalg
+        self.conv = conv
+        self.pooling = pooling
+        self.composite = composite
+
+
+_OPS = None
+
+
+def _ops() -> _OpsNamespace:
+    global _OPS
+    if _OPS is None:
+        _OPS = _OpsNamespace()
+    return _OPS
