@@ -37,6 +37,8 @@ class Tensor:
 
     @staticmethod
     def _make(data, device, requires_grad: bool, node) -> Tensor:
+        if isinstance(data, np.generic):  # numpy ufuncs turn 0-d arrays into scalars
+            data = np.asarray(data)
         t = object.__new__(Tensor)
         t._data = data
         t._device = device

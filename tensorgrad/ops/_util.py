@@ -32,9 +32,19 @@ def as_tensor_like(value, like: Tensor) -> Tensor:
 
 
 def operands(a, b) -> tuple[Tensor, Tensor]:
+    """Both as tensors; an integer/bool tensor meeting a float one takes its dtype (PyTorch's
+    rule: int64 + float32 is float32, where numpy would say float64)."""
     if isinstance(a, Tensor):
-        return a, as_tensor_like(b, a)
-    return as_tensor_like(a, b), b
+        b = as_tensor_like(b, a)
+    else:
+        a = as_tensor_like(a, b)
+    da, db = a._data.dtype, b._data.dtype
+    if da != db:
+        if da.kind == "f" and db.kind != "f":
+            b = Tensor._make(b._data.astype(da), b._device, False, None)
+        elif db.kind == "f" and da.kind != "f":
+            a = Tensor._make(a._data.astype(db), a._device, False, None)
+    return a, b
 
 
 def normalize_dims(op: str, dim, ndim: int) -> tuple[int, ...] | None:

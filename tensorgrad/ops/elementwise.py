@@ -357,7 +357,7 @@ def mul(a, b) -> Tensor:
 def div(a, b) -> Tensor:
     a, b = operands(a, b)
     if a._data.dtype.kind != "f" and b._data.dtype.kind != "f":
-        a = _float(a)
+        a, b = _float(a), _float(b)
     return Div.apply(a, b)
 
 

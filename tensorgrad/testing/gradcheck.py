@@ -21,8 +21,8 @@ def _as_float64_inputs(inputs):
     out = []
     for x in inputs:
         if isinstance(x, Tensor) and x.dtype.kind == "f":
-            out.append(Tensor(np.array(x._device.backend.to_host(x._data), dtype=np.float64),
-                              requires_grad=True))
+            host = x._device.backend.to_host(x._data)
+            out.append(Tensor(np.array(host, dtype=np.float64, order="K"), requires_grad=True))
         else:
             out.append(x)
     return out
@@ -42,19 +42,18 @@ def _scalar(f, inputs, v):
 
 def numerical_grad(f, inputs, index: int, eps: float = 1e-6) -> np.ndarray:
     """Central differences of the scalar f(*inputs) with respect to inputs[index]."""
-    x = inputs[index]
-    flat = x._data.reshape(-1)
-    g = np.zeros(flat.shape, dtype=np.float64)
+    x = inputs[index]._data  # perturbed in place, whatever its strides
+    g = np.zeros(x.shape, dtype=np.float64)
     with no_grad():
-        for k in range(flat.size):
-            old = flat[k]
-            flat[k] = old + eps
+        for k in np.ndindex(*x.shape):
+            old = x[k]
+            x[k] = old + eps
             up = f(*inputs).item()
-            flat[k] = old - eps
+            x[k] = old - eps
             down = f(*inputs).item()
-            flat[k] = old
+            x[k] = old
             g[k] = (up - down) / (2 * eps)
-    return g.reshape(x.shape)
+    return g
 
 
 def gradcheck(f, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,

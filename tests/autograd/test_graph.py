@@ -1,0 +1,160 @@
+"""The tape: ordering, accumulation, broadcasting, freeing, grad mode."""
+
+import threading
+
+import numpy as np
+import pytest
+
+import tensorgrad as tg
+
+
+def test_tensor_used_twice_gets_both_contributions():
+    x = tg.tensor([3.0], requires_grad=True)
+    (x * x).sum().backward()
+    assert x.grad.tolist() == [6.0]
+
+
+def test_two_paths_sum():
+    x = tg.tensor([0.5, -1.0], requires_grad=True)
+    (x.tanh() + x.exp()).sum().backward()
+    expected = 1 - np.tanh([0.5, -1.0]) ** 2 + np.exp([0.5, -1.0])
+    assert np.allclose(x.grad.numpy(), expected)
+
+
+def test_diamond_graph_runs_each_node_once():
+    calls = []
+
+    class Spy(tg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, gy):
+            calls.append(1)
+            return gy
+
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    h = Spy.apply(x)
+    (h * 2 + h * 3).sum().backward()
+    assert calls == [1]
+    assert x.grad.tolist() == [5.0, 5.0]
+
+
+def test_broadcast_gradients_are_summed_back_to_input_shapes():
+    a = tg.randn(2, 3, 4, requires_grad=True)
+    b = tg.randn(3, 1, requires_grad=True)
+    c = tg.tensor(2.0, requires_grad=True)
+    ((a * b + c) ** 2).sum().backward()
+    assert b.grad.shape == (3, 1) and c.grad.shape == ()
+    an, bn, cn = a.detach().numpy(), b.detach().numpy(), 2.0
+    g = 2 * (an * bn + cn)
+    assert np.allclose(b.grad.numpy(), (g * an).sum(axis=(0, 2)).reshape(3, 1), rtol=1e-5)
+    assert np.allclose(c.grad.numpy(), g.sum(), rtol=1e-5)
+
+
+def test_backward_twice_accumulates_like_pytorch():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    assert x.grad.tolist() == [4.0, 8.0]
+
+
+def test_second_backward_through_freed_graph_raises():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="second time.*retain_graph=True"):
+        y.backward()
+
+
+def test_backward_frees_saved_arrays():
+    x = tg.randn(4, requires_grad=True)
+    y = x.exp()
+    node = y.grad_fn
+    y.sum().backward()
+    assert node._saved is None
+
+
+def test_non_scalar_backward_needs_a_gradient():
+    x = tg.randn(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="only for scalar outputs.*shape \\(3,\\)"):
+        (x * 2).backward()
+    (x * 2).backward(tg.ones(3))
+    assert x.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_backward_on_tensor_without_grad_raises():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        tg.ones(2).sum().backward()
+
+
+def test_long_chain_has_no_recursion_limit():
+    x = tg.tensor([1.0], requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y + 1e-5
+    y.sum().backward()
+    assert x.grad.tolist() == [1.0]
+
+
+def test_no_grad_context_and_decorator():
+    x = tg.randn(2, requires_grad=True)
+    with tg.no_grad():
+        assert (x * 2).grad_fn is None
+        with tg.enable_grad():
+            assert (x * 2).grad_fn is not None
+
+    @tg.no_grad()
+    def f(t):
+        return t * 2
+
+    assert f(x).grad_fn is None
+    assert (x * 2).grad_fn is not None
+
+
+def test_grad_mode_is_thread_local():
+    seen = {}
+
+    def worker():
+        seen["enabled"] = tg.is_grad_enabled()
+
+    with tg.no_grad():
+        t = threading.Thread(target=worker)
+        t.start()
+        t.join()
+    assert seen["enabled"] is True
+
+
+def test_backward_without_create_graph_records_nothing():
+    x = tg.randn(3, requires_grad=True)
+    (x.tanh() * x).sum().backward()
+    assert x.grad.grad_fn is None and not x.grad.requires_grad
+
+
+def test_create_graph_records_the_gradient():
+    x = tg.tensor([0.3], requires_grad=True)
+    (x ** 3).sum().backward(create_graph=True)
+    assert x.grad.grad_fn is not None
+    (g,) = tg.autograd.grad(x.grad.sum(), [x])
+    assert np.allclose(g.numpy(), 6 * 0.3)
+
+
+def test_equal_constants_are_separate_nodes():
+    a = tg.tensor([2.0], requires_grad=True)
+    b = tg.tensor([2.0], requires_grad=True)
+    (a * 3 + b * 5).sum().backward()
+    assert a.grad.tolist() == [3.0] and b.grad.tolist() == [5.0]
+
+
+def test_graph_of_discarded_loss_is_collected():
+    import gc
+    import weakref
+
+    x = tg.randn(100, requires_grad=True)
+    y = (x * 2).exp()
+    ref = weakref.ref(y.grad_fn)
+    del y
+    gc.collect()
+    assert ref() is None

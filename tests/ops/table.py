@@ -1,0 +1,375 @@
+"""The operator table: each primitive once, with an independent reference (numpy / scipy) and
+sample inputs covering scalars, size-1 and size-0 dims, broadcasting, transposed (non-contiguous)
+inputs and boundary values. tests/ops/test_table.py runs every entry."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import signal
+
+import tensorgrad as tg
+from tensorgrad.ops import elementwise, indexing, pooling, shape
+from tensorgrad.testing.opspec import OpSpec
+
+
+def _n(rng, *shape):
+    return rng.standard_normal(shape)
+
+
+def _pos(rng, *shape):
+    return rng.uniform(0.5, 2.0, size=shape)
+
+
+def _away_from_zero(rng, *shape):
+    """Values with |x| >= 0.3 so kinks (abs, relu, clamp) are not within eps of a sample."""
+    x = rng.uniform(0.3, 2.0, size=shape)
+    return x * rng.choice([-1.0, 1.0], size=shape)
+
+
+def _distinct(rng, *shape):
+    """A random permutation of well-separated values (no ties for max/min)."""
+    n = int(np.prod(shape))
+    return (rng.permutation(n).reshape(shape) - n / 2) * 0.1 + 0.01
+
+
+def _binary_samples(make):
+    def samples(rng):
+        return [
+            (make(rng, 3, 4), make(rng, 3, 4)),
+            (make(rng, 2, 3, 4), make(rng, 4)),          # broadcast trailing
+            (make(rng, 3, 1), make(rng, 1, 4)),          # broadcast both
+            (make(rng), make(rng, 2, 3)),                # scalar with matrix
+            (make(rng, 4, 3).T, make(rng, 3, 4)),        # transposed (non-contiguous)
+            (make(rng, 0, 3), make(rng, 3)),             # size-0 dim
+        ]
+    return samples
+
+
+def _unary_samples(make):
+    def samples(rng):
+        return [(make(rng, 3, 4),), (make(rng),), (make(rng, 1, 5, 1),), (make(rng, 5, 3).T,),
+                (make(rng, 0, 2),)]
+    return samples
+
+
+# ----- references that share no code with tensorgrad ------------------------------------------
+
+
+def ref_conv2d(x, w, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
+    """Cross-correlation by scipy.signal.correlate2d over dilated kernels, then strided."""
+    n_, c_, _, _ = x.shape
+    o_, cg, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2))
+    wd = np.zeros((o_, cg, dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1))
+    wd[:, :, ::dilation[0], ::dilation[1]] = w
+    og = o_ // groups
+    rows = []
+    for n in range(n_):
+        maps = []
+        for o in range(o_):
+            g = o // og
+            acc = sum(signal.correlate2d(xp[n, g * cg + c], wd[o, c], mode="valid")
+                      for c in range(cg))
+            maps.append(acc[::stride[0], ::stride[1]])
+        rows.append(maps)
+    return np.array(rows)
+
+
+def ref_conv_transpose2d(x, w, stride=(1, 1), padding=(0, 0), output_padding=(0, 0),
+                         dilation=(1, 1), groups=1):
+    """Scatter each input pixel times its kernel into the output, then crop the padding."""
+    n_, c_, h_, w_ = x.shape
+    _, og, kh, kw = w.shape
+    cg = c_ // groups
+    full_h = (h_ - 1) * stride[0] + dilation[0] * (kh - 1) + 1 + output_padding[0]
+    full_w = (w_ - 1) * stride[1] + dilation[1] * (kw - 1) + 1 + output_padding[1]
+    out = np.zeros((n_, og * groups, full_h, full_w))
+    for n in range(n_):
+        for c in range(c_):
+            g = c // cg
+            for y in range(h_):
+                for xx in range(w_):
+                    for i in range(kh):
+                        for j in range(kw):
+                            out[n, g * og:(g + 1) * og, y * stride[0] + i * dilation[0],
+                                xx * stride[1] + j * dilation[1]] += x[n, c, y, xx] * w[c, :, i, j]
+    return out[:, :, padding[0]:full_h - padding[0], padding[1]:full_w - padding[1]]
+
+
+def ref_conv2d_weight(x, gy, weight_shape, stride, padding, dilation, groups):
+    """gw[o, c] = correlate2d(x_padded[c], gy[o] dilated by the stride), sampled by the dilation."""
+    o_, cg, kh, kw = weight_shape
+    n_ = x.shape[0]
+    og = o_ // groups
+    xp = np.pad(x, ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2))
+    gw = np.zeros(weight_shape)
+    oh, ow = gy.shape[2:]
+    gd = np.zeros((n_, o_, (oh - 1) * stride[0] + 1, (ow - 1) * stride[1] + 1))
+    gd[:, :, ::stride[0], ::stride[1]] = gy
+    for o in range(o_):
+        g = o // og
+        for c in range(cg):
+            for n in range(n_):
+                full = signal.correlate2d(xp[n, g * cg + c], gd[n, o], mode="valid")
+                gw[o, c] += full[::dilation[0], ::dilation[1]][:kh, :kw]
+    return gw
+
+
+def _pool_ref(x, k, s, p, reduce, fill):
+    xp = np.pad(x, ((0, 0), (0, 0), (p[0],) * 2, (p[1],) * 2), constant_values=fill)
+    oh = (x.shape[2] + 2 * p[0] - k[0]) // s[0] + 1
+    ow = (x.shape[3] + 2 * p[1] - k[1]) // s[1] + 1
+    out = np.empty(x.shape[:2] + (oh, ow))
+    for y in range(oh):
+        for xx in range(ow):
+            win = xp[:, :, y * s[0]:y * s[0] + k[0], xx * s[1]:xx * s[1] + k[1]]
+            out[:, :, y, xx] = reduce(win, axis=(2, 3))
+    return out
+
+
+def ref_max_pool2d(x, k, s, p):
+    return _pool_ref(x, k, s, p, np.max, -np.inf)
+
+
+def ref_avg_pool2d(x, k, s, p):
+    return _pool_ref(x, k, s, p, np.mean, 0.0)
+
+
+def ref_max_pool2d_backward(x, gy, k, s, p):
+    """Route each window's gradient to the first position of its max, by explicit loops."""
+    xp = np.pad(x, ((0, 0), (0, 0), (p[0],) * 2, (p[1],) * 2), constant_values=-np.inf)
+    gx = np.zeros_like(xp)
+    for n in range(x.shape[0]):
+        for c in range(x.shape[1]):
+            for y in range(gy.shape[2]):
+                for xx in range(gy.shape[3]):
+                    win = xp[n, c, y * s[0]:y * s[0] + k[0], xx * s[1]:xx * s[1] + k[1]]
+                    i, j = np.unravel_index(np.argmax(win), win.shape)
+                    gx[n, c, y * s[0] + i, xx * s[1] + j] += gy[n, c, y, xx]
+    return gx[:, :, p[0]:p[0] + x.shape[2], p[1]:p[1] + x.shape[3]]
+
+
+def ref_avg_pool2d_backward(gy, in_shape, k, s, p):
+    gx = np.zeros((in_shape[0], in_shape[1], in_shape[2] + 2 * p[0], in_shape[3] + 2 * p[1]))
+    for y in range(gy.shape[2]):
+        for xx in range(gy.shape[3]):
+            gx[:, :, y * s[0]:y * s[0] + k[0], xx * s[1]:xx * s[1] + k[1]] += (
+                gy[:, :, y, xx][:, :, None, None] / (k[0] * k[1]))
+    return gx[:, :, p[0]:p[0] + in_shape[2], p[1]:p[1] + in_shape[3]]
+
+
+def _conv_samples(rng):
+    return [
+        (_n(rng, 2, 3, 6, 6), _n(rng, 4, 3, 3, 3)),
+        (_n(rng, 1, 4, 5, 7), _n(rng, 4, 1, 2, 3)),       # depthwise (groups = 4)
+        (_n(rng, 2, 2, 4, 4), _n(rng, 3, 2, 1, 1)),       # 1x1
+    ]
+
+
+_CONV_CONF = [
+    dict(stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1),
+    dict(stride=(2, 1), padding=(1, 2), dilation=(1, 1), groups=4),
+    dict(stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1),
+]
+_CONV_CONF2 = [
+    dict(stride=(2, 2), padding=(1, 1), dilation=(2, 1), groups=1),
+    dict(stride=(1, 2), padding=(0, 1), dilation=(1, 2), groups=4),
+    dict(stride=(2, 1), padding=(0, 0), dilation=(1, 1), groups=1),
+]
+
+
+def _conv_op(conf):
+    def op(x, w):
+        return tg.conv2d(x, w, **conf)
+    return op
+
+
+def _conv_entries():
+    entries = []
+    for k, confs in enumerate((_CONV_CONF, _CONV_CONF2)):
+        for i, conf in enumerate(confs):
+            entries.append(OpSpec(
+                name="Conv2d", op=_conv_op(conf),
+                reference=lambda x, w, c=conf: ref_conv2d(x, w, **c),
+                samples=lambda rng, i=i: [_conv_samples(rng)[i]],
+                notes=f"conv set {k} case {i}",
+            ))
+    return entries
+
+
+def _tconv_samples(rng):
+    return [
+        (_n(rng, 2, 3, 4, 4), _n(rng, 3, 2, 3, 3), {}),
+        (_n(rng, 1, 4, 3, 5), _n(rng, 4, 1, 3, 2),
+         dict(stride=(2, 3), padding=(1, 0), output_padding=(1, 2), groups=4)),
+        (_n(rng, 2, 2, 3, 3), _n(rng, 2, 3, 2, 2),
+         dict(stride=(2, 2), padding=(0, 1), dilation=(2, 1), output_padding=(1, 0))),
+    ]
+
+
+def _tconv_entries():
+    entries = []
+    for i in range(3):
+        conf = _tconv_samples(np.random.default_rng(0))[i][2]
+        entries.append(OpSpec(
+            name="ConvTranspose2d",
+            op=lambda x, w, c=conf: tg.conv_transpose2d(x, w, **c),
+            reference=lambda x, w, c=conf: ref_conv_transpose2d(
+                x, w, **{k: v for k, v in c.items()}),
+            samples=lambda rng, i=i: [_tconv_samples(rng)[i][:2]],
+            notes=f"transposed conv case {i}",
+        ))
+    return entries
+
+
+def _conv_weight_entry():
+    conf = dict(stride=(2, 1), padding=(1, 0), dilation=(1, 2), groups=2)
+    wshape = (4, 1, 3, 2)
+
+    def samples(rng):
+        x = _n(rng, 2, 2, 7, 6)
+        oh = (7 + 2 - 2 - 1) // 2 + 1
+        ow = (6 - 2 - 1) // 1 + 1
+        return [(x, _n(rng, 2, 4, oh, ow))]
+
+    return OpSpec(
+        name="Conv2dWeight",
+        op=lambda x, gy: tg.conv2d_weight(x, gy, wshape, **conf),
+        reference=lambda x, gy: ref_conv2d_weight(x, gy, wshape, **conf),
+        samples=samples,
+    )
+
+
+def _pool_entries():
+    confs = [((2, 2), (2, 2), (0, 0)), ((3, 3), (2, 1), (1, 1)), ((2, 3), (1, 2), (1, 0))]
+    entries = []
+    for k, s, p in confs:
+        entries.append(OpSpec(
+            name="MaxPool2d", op=lambda x, k=k, s=s, p=p: tg.max_pool2d(x, k, s, p),
+            reference=lambda x, k=k, s=s, p=p: ref_max_pool2d(x, k, s, p),
+            samples=lambda rng: [(_distinct(rng, 2, 3, 6, 5),)],
+        ))
+        entries.append(OpSpec(
+            name="AvgPool2d", op=lambda x, k=k, s=s, p=p: tg.avg_pool2d(x, k, s, p),
+            reference=lambda x, k=k, s=s, p=p: ref_avg_pool2d(x, k, s, p),
+            samples=lambda rng: [(_n(rng, 2, 3, 6, 5),)],
+        ))
+
+        def max_backward(x, gy, k=k, s=s, p=p):
+            _, argmax = tg.max_pool2d(x.detach(), k, s, p, return_indices=True)
+            return pooling.MaxPool2dBackward.apply(gy, argmax=argmax.numpy(), in_size=x.shape[2:])
+
+        def pool_samples(rng, k=k, s=s, p=p):
+            x = _distinct(rng, 2, 2, 6, 5)
+            oh = (6 + 2 * p[0] - k[0]) // s[0] + 1
+            ow = (5 + 2 * p[1] - k[1]) // s[1] + 1
+            return [(x, _n(rng, 2, 2, oh, ow))]
+
+        entries.append(OpSpec(
+            name="MaxPool2dBackward", op=max_backward,
+            reference=lambda x, gy, k=k, s=s, p=p: ref_max_pool2d_backward(x, gy, k, s, p),
+            samples=pool_samples, differentiable=(1,),
+        ))
+        entries.append(OpSpec(
+            name="AvgPool2dBackward",
+            op=lambda x, gy, k=k, s=s, p=p: pooling.AvgPool2dBackward.apply(
+                gy, in_size=x.shape[2:], kernel=k, stride=s, padding=p, count_include_pad=True),
+            reference=lambda x, gy, k=k, s=s, p=p: ref_avg_pool2d_backward(gy, x.shape, k, s, p),
+            samples=pool_samples, differentiable=(1,),
+        ))
+    return entries
+
+
+def _sum_to_samples(rng):
+    return [(_n(rng, 2, 3, 4),), (_n(rng, 3, 1),)]
+
+
+def _index_samples(rng):
+    return [(_n(rng, 4, 5),)]
+
+
+_INDEX = (np.array([0, 2, 2, 3]), slice(1, 4))
+
+
+def _ref_index_add(v):
+    out = np.zeros((5, 6))
+    np.add.at(out, (np.array([0, 4, 0]), slice(None, None, 2)), v)
+    return out
+
+
+ENTRIES: list[OpSpec] = [
+    OpSpec("Add", lambda a, b: a + b, np.add, _binary_samples(_n)),
+    OpSpec("Sub", lambda a, b: a - b, np.subtract, _binary_samples(_n)),
+    OpSpec("Mul", lambda a, b: a * b, np.multiply, _binary_samples(_n)),
+    OpSpec("Div", lambda a, b: a / b, np.divide, _binary_samples(_away_from_zero)),
+    OpSpec("Neg", lambda a: -a, np.negative, _unary_samples(_n)),
+    OpSpec("Pow", lambda a, b: a ** b, np.power, _binary_samples(_pos)),
+    OpSpec("Pow", lambda a: a ** 3, lambda a: a ** 3, _unary_samples(_n), notes="scalar exponent"),
+    OpSpec("Exp", tg.exp, np.exp, _unary_samples(_n)),
+    OpSpec("Log", tg.log, np.log, _unary_samples(_pos)),
+    OpSpec("Sqrt", tg.sqrt, np.sqrt, _unary_samples(_pos)),
+    OpSpec("Abs", tg.abs, np.abs, _unary_samples(_away_from_zero)),
+    OpSpec("Maximum", tg.maximum, np.maximum, _binary_samples(_away_from_zero)),
+    OpSpec("Minimum", tg.minimum, np.minimum, _binary_samples(_away_from_zero)),
+    OpSpec("Relu", tg.relu, lambda a: np.maximum(a, 0), _unary_samples(_away_from_zero)),
+    OpSpec("Sigmoid", tg.sigmoid, lambda a: 1 / (1 + np.exp(-a)), _unary_samples(_n)),
+    OpSpec("Tanh", tg.tanh, np.tanh, _unary_samples(_n)),
+    OpSpec("Where", lambda c, a, b: tg.where(c > 0, a, b), lambda c, a, b: np.where(c > 0, a, b),
+           lambda rng: [(_n(rng, 3, 4), _n(rng, 3, 4), _n(rng, 4)), (_n(rng, 3, 1), _n(rng),
+                                                                      _n(rng, 1, 4))],
+           differentiable=(1, 2)),
+    OpSpec("Clamp", lambda a: tg.clamp(a, -0.5, 0.8), lambda a: np.clip(a, -0.5, 0.8),
+           _unary_samples(lambda rng, *s: _away_from_zero(rng, *s) * 0.9 + 0.05)),
+    OpSpec("Cast", lambda a: elementwise.cast(a, np.float32).double(),
+           lambda a: a.astype(np.float32).astype(np.float64), _unary_samples(_n), atol=1e-3,
+           rtol=1e-3, eps=1e-2, keeps_dtype=False, notes="float32 round trip: a coarse step"),
+    OpSpec("Clone", lambda a: a.clone(), np.copy, _unary_samples(_n)),
+    OpSpec("ToDevice", lambda a: elementwise.ToDevice.apply(a, device=tg.device("cpu")), np.copy, _unary_samples(_n),
+           notes="cpu -> cpu; the CUDA suite covers real moves"),
+    OpSpec("Sum", lambda a: a.sum(), np.sum, _unary_samples(_n)),
+    OpSpec("Sum", lambda a: a.sum((0, 2), keepdim=True), lambda a: a.sum((0, 2), keepdims=True),
+           lambda rng: [(_n(rng, 2, 3, 4),), (_n(rng, 4, 3, 2).transpose(2, 1, 0),)]),
+    OpSpec("Mean", lambda a: a.mean(-1), lambda a: a.mean(-1),
+           lambda rng: [(_n(rng, 3, 4),), (_n(rng, 1, 5, 1),), (_n(rng, 5, 3).T,)]),
+    OpSpec("Mean", lambda a: a.mean((0, 1)), lambda a: a.mean((0, 1)),
+           lambda rng: [(_n(rng, 2, 3, 4),)]),
+    OpSpec("Amax", lambda a: a.amax(1), lambda a: a.max(1), lambda rng: [(_distinct(rng, 3, 4),),
+                                                                         (_distinct(rng, 2, 3, 2),)]),
+    OpSpec("Amax", lambda a: a.amax(), np.max, lambda rng: [(_distinct(rng, 3, 4),)]),
+    OpSpec("Amin", lambda a: a.amin((0, 2), keepdim=True),
+           lambda a: a.min((0, 2), keepdims=True), lambda rng: [(_distinct(rng, 3, 4, 2),)]),
+    OpSpec("Var", lambda a: a.var(1), lambda a: a.var(1, ddof=1),
+           lambda rng: [(_n(rng, 3, 4),), (_n(rng, 5, 3).T,)]),
+    OpSpec("Var", lambda a: a.var((0, 1), correction=0, keepdim=True),
+           lambda a: a.var((0, 1), keepdims=True), lambda rng: [(_n(rng, 2, 3, 4),)]),
+    OpSpec("Reshape", lambda a: a.reshape(4, -1), lambda a: a.reshape(4, -1),
+           lambda rng: [(_n(rng, 2, 6),), (_n(rng, 6, 2).T,), (_n(rng, 4, 0),)]),
+    OpSpec("Permute", lambda a: a.permute(2, 0, 1), lambda a: a.transpose(2, 0, 1),
+           lambda rng: [(_n(rng, 2, 3, 4),)]),
+    OpSpec("Expand", lambda a: a.expand(2, 3, 4), lambda a: np.broadcast_to(a, (2, 3, 4)),
+           lambda rng: [(_n(rng, 3, 1),), (_n(rng, 1, 4),), (_n(rng),)]),
+    OpSpec("SumTo", lambda a: shape.sum_to(a, (3, 1)), lambda a: np.sum(
+        a.reshape(-1, 3, a.shape[-1]), axis=0).sum(-1, keepdims=True),
+           lambda rng: [(_n(rng, 2, 3, 4),), (_n(rng, 3, 5),)]),
+    OpSpec("Cat", lambda a, b: tg.cat([a, b], 1), lambda a, b: np.concatenate([a, b], 1),
+           lambda rng: [(_n(rng, 2, 3), _n(rng, 2, 1)), (_n(rng, 2, 0), _n(rng, 2, 2))]),
+    OpSpec("Pad", lambda a: tg.pad(a, (1, 2, 0, 1)), lambda a: np.pad(a, ((0, 1), (1, 2))),
+           lambda rng: [(_n(rng, 2, 3),), (_n(rng, 3, 2).T,)]),
+    OpSpec("GetItem", lambda a: a[1:3, ::2], lambda a: a[1:3, ::2], _index_samples),
+    OpSpec("GetItem", lambda a: a[_INDEX], lambda a: a[_INDEX], _index_samples,
+           notes="repeated integer-array index: the backward must sum the repeats"),
+    OpSpec("GetItem", lambda a: a[a.detach() > 0], lambda a: a[a > 0], _index_samples,
+           notes="boolean mask"),
+    OpSpec("IndexAdd",
+           lambda v: indexing.index_add(v, (np.array([0, 4, 0]), slice(None, None, 2)), (5, 6)),
+           _ref_index_add, lambda rng: [(_n(rng, 3, 3),)]),
+    OpSpec("MatMul", lambda a, b: a @ b, np.matmul, lambda rng: [
+        (_n(rng, 3, 4), _n(rng, 4, 2)), (_n(rng, 2, 3, 4), _n(rng, 4, 5)),
+        (_n(rng, 2, 1, 3, 4), _n(rng, 3, 4, 2)), (_n(rng, 4), _n(rng, 4)),
+        (_n(rng, 4), _n(rng, 4, 3)), (_n(rng, 3, 4), _n(rng, 4)), (_n(rng, 4, 3).T, _n(rng, 4, 2)),
+    ]),
+    *_conv_entries(),
+    *_tconv_entries(),
+    _conv_weight_entry(),
+    *_pool_entries(),
+]

@@ -1,0 +1,100 @@
+"""Convolution and pooling specifics the op table does not spell out: string padding, the seeds'
+hand-derived backward formulas, and pooling ties."""
+
+import numpy as np
+import pytest
+from scipy import signal
+
+import tensorgrad as tg
+
+from .table import ref_conv2d
+
+
+@pytest.mark.parametrize("k", [3, 4, 5])
+def test_same_and_valid_padding_match_scipy(k):
+    rng = np.random.default_rng(k)
+    x = rng.standard_normal((1, 1, 9, 8))
+    w = rng.standard_normal((1, 1, k, k))
+    same = tg.conv2d(tg.tensor(x), tg.tensor(w), padding="same").numpy()
+    valid = tg.conv2d(tg.tensor(x), tg.tensor(w), padding="valid").numpy()
+    assert same.shape == (1, 1, 9, 8)
+    assert np.allclose(valid[0, 0], signal.correlate2d(x[0, 0], w[0, 0], mode="valid"))
+    # PyTorch's 'same' puts the extra pad of even kernels on the right/bottom
+    before = (k - 1) // 2
+    xp = np.pad(x[0, 0], ((before, k - 1 - before),) * 2)
+    assert np.allclose(same[0, 0], signal.correlate2d(xp, w[0, 0], mode="valid"))
+
+
+def test_conv_input_gradient_is_full_convolution_with_flipped_kernel():
+    """The CNN seed's formula: dL/dx = full correlation of gy with the kernel flipped in both
+    axes, i.e. scipy.signal.convolve2d(gy, w, 'full')."""
+    rng = np.random.default_rng(0)
+    x = tg.tensor(rng.standard_normal((1, 1, 7, 6)), requires_grad=True)
+    w = rng.standard_normal((1, 1, 3, 2))
+    gy = rng.standard_normal((1, 1, 5, 5))
+    tg.conv2d(x, tg.tensor(w)).backward(tg.tensor(gy))
+    expected = signal.convolve2d(gy[0, 0], w[0, 0], mode="full")
+    assert np.allclose(x.grad.numpy()[0, 0], expected)
+
+
+def test_conv_weight_gradient_is_correlation_of_input_with_gy():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((1, 1, 7, 6))
+    w = tg.tensor(rng.standard_normal((1, 1, 3, 2)), requires_grad=True)
+    gy = rng.standard_normal((1, 1, 5, 5))
+    tg.conv2d(tg.tensor(x), w).backward(tg.tensor(gy))
+    assert np.allclose(w.grad.numpy()[0, 0], signal.correlate2d(x[0, 0], gy[0, 0], mode="valid"))
+
+
+def test_float32_conv_matches_float64_reference():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((2, 4, 9, 9))
+    w = rng.standard_normal((6, 2, 3, 3))
+    y = tg.conv2d(tg.tensor(x.astype(np.float32)), tg.tensor(w.astype(np.float32)), stride=2,
+                  padding=1, groups=2)
+    assert y.dtype == np.float32
+    ref = ref_conv2d(x, w, stride=(2, 2), padding=(1, 1), groups=2)
+    assert np.allclose(y.numpy(), ref, atol=1e-4)
+
+
+def test_conv_bias_and_unbatched_input():
+    x = tg.randn(3, 6, 6)
+    w = tg.randn(2, 3, 3, 3)
+    b = tg.tensor([1.0, -1.0])
+    y = tg.conv2d(x, w, b)
+    assert y.shape == (2, 4, 4)
+    assert np.allclose(y.numpy(), tg.conv2d(x.unsqueeze(0), w).numpy()[0] + [[[1.0]], [[-1.0]]],
+                       atol=1e-5)
+
+
+def test_max_pool_of_equal_window_sends_gradient_to_exactly_one_element():
+    x = tg.ones(1, 1, 4, 4, requires_grad=True)
+    tg.max_pool2d(x, 2).sum().backward()
+    g = x.grad.numpy()[0, 0]
+    assert g.sum() == 4
+    for i in range(2):
+        for j in range(2):
+            assert g[2 * i:2 * i + 2, 2 * j:2 * j + 2].sum() == 1
+
+
+def test_mean_pool_backward_is_gy_over_window_size():
+    """Slugnet's mean pooling: every input of a window gets gy / |window|."""
+    x = tg.tensor(np.arange(16.0).reshape(1, 1, 4, 4), requires_grad=True)
+    y = tg.avg_pool2d(x, 2)
+    assert y.detach().numpy()[0, 0].tolist() == [[2.5, 4.5], [10.5, 12.5]]
+    y.backward(tg.tensor(np.array([[[[4.0, 8.0], [12.0, 16.0]]]])))
+    assert x.grad.numpy()[0, 0].tolist() == [[1, 1, 2, 2], [1, 1, 2, 2], [3, 3, 4, 4],
+                                             [3, 3, 4, 4]]
+
+
+def test_slugnet_pooling_figures():
+    image = np.array([[4, 7, 1, 2], [6, 3, 0, 8], [9, 1, 6, 0], [6, 4, 1, 7]], dtype=np.float32)
+    x = tg.tensor(image.reshape(1, 1, 4, 4))
+    assert tg.avg_pool2d(x, 2).numpy()[0, 0].tolist() == [[5.0, 2.75], [5.0, 3.5]]
+    assert tg.max_pool2d(x, 2).numpy()[0, 0].tolist() == [[7.0, 8.0], [9.0, 7.0]]
+
+
+def test_max_pool_propagates_nan():
+    x = np.zeros((1, 1, 2, 2), dtype=np.float32)
+    x[0, 0, 1, 0] = np.nan
+    assert np.isnan(tg.max_pool2d(tg.tensor(x), 2).numpy()).all()

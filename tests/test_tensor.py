@@ -1,0 +1,139 @@
+"""Tensor: construction and dtype rules, attributes, conversion, operators, in-place versions."""
+
+import numpy as np
+import pytest
+
+import tensorgrad as tg
+
+
+def test_python_floats_become_float32_and_ints_int64():
+    assert tg.tensor([1.0, 2.0]).dtype == np.float32
+    assert tg.tensor(3.5).dtype == np.float32
+    assert tg.tensor([1, 2]).dtype == np.int64
+    assert tg.tensor([True, False]).dtype == np.bool_
+
+
+def test_ndarrays_keep_their_dtype():
+    assert tg.tensor(np.zeros(3, dtype=np.float64)).dtype == np.float64
+    assert tg.tensor(np.zeros(3, dtype=np.int32)).dtype == np.int32
+    assert tg.tensor([1, 2], dtype=tg.float64).dtype == np.float64
+
+
+def test_factories_shapes_and_dtypes():
+    assert tg.zeros(2, 3).shape == (2, 3) and tg.zeros(2, 3).dtype == np.float32
+    assert tg.ones((4,)).numpy().sum() == 4
+    assert tg.full((2, 2), 7.0).numpy().tolist() == [[7.0, 7.0], [7.0, 7.0]]
+    assert tg.arange(5).dtype == np.int64 and tg.arange(0.0, 1.0, 0.25).shape == (4,)
+    assert np.allclose(tg.linspace(0, 1, 5).numpy(), np.linspace(0, 1, 5))
+    assert np.array_equal(tg.eye(3).numpy(), np.eye(3))
+    x = tg.randn(3, 4, dtype=tg.float64)
+    assert x.dtype == np.float64
+    assert tg.zeros_like(x).dtype == np.float64 and tg.ones_like(x).shape == (3, 4)
+    r = tg.randint(0, 10, (100,))
+    assert r.dtype == np.int64 and 0 <= r.numpy().min() and r.numpy().max() < 10
+    u = tg.rand(1000)
+    assert 0 <= u.numpy().min() and u.numpy().max() < 1
+
+
+def test_manual_seed_makes_draws_reproducible():
+    tg.manual_seed(123)
+    a = (tg.randn(5).numpy(), tg.rand(3).numpy(), tg.randint(0, 100, (4,)).numpy())
+    tg.manual_seed(123)
+    b = (tg.randn(5).numpy(), tg.rand(3).numpy(), tg.randint(0, 100, (4,)).numpy())
+    for u, v in zip(a, b):
+        assert np.array_equal(u, v)
+    tg.manual_seed(124)
+    assert not np.array_equal(tg.randn(5).numpy(), a[0])
+
+
+def test_attributes_and_conversions():
+    x = tg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    assert x.shape == (2, 2) and x.ndim == 2 and x.device == "cpu" and x.numel() == 4
+    assert x.T.detach().numpy().tolist() == [[1.0, 3.0], [2.0, 4.0]]
+    assert x.sum().item() == 10.0
+    assert np.asarray(x).shape == (2, 2)
+    assert x.detach().requires_grad is False
+    assert float(x[1, 1]) == 4.0
+    with pytest.raises(RuntimeError, match="requires grad"):
+        x.numpy()
+    with pytest.raises(ValueError, match="one-element"):
+        x.item()
+
+
+def test_repr_is_readable():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    assert repr(x) == "tensor([1., 2.], requires_grad=True)"
+    assert "grad_fn=<MulBackward>" in repr(x * 2)
+    assert "dtype=float64" in repr(tg.tensor(np.ones(2)))
+
+
+def test_operators_follow_numpy_and_pytorch():
+    a = tg.tensor([1.0, 2.0, 3.0])
+    assert (a + 1).tolist() == [2.0, 3.0, 4.0]
+    assert (1 - a).tolist() == [0.0, -1.0, -2.0]
+    assert (2 / a).numpy().tolist() == pytest.approx([2.0, 1.0, 2 / 3])
+    assert (a ** 2).tolist() == [1.0, 4.0, 9.0]
+    assert (2 ** a).tolist() == [2.0, 4.0, 8.0]
+    assert (-a).tolist() == [-1.0, -2.0, -3.0]
+    assert (a @ a).item() == 14.0
+    assert (np.ones(3) * a).dtype == np.float32  # numpy defers to the Tensor operator
+    assert (a > 1.5).tolist() == [False, True, True]
+    assert (a == 2).dtype == np.bool_
+    assert ((a > 1) & (a < 3)).tolist() == [False, True, False]
+    assert (a * 2.5).dtype == np.float32  # a Python float keeps float32
+
+
+def test_integer_division_is_true_division():
+    assert (tg.tensor([1, 2]) / 2).dtype == np.float32
+    assert (tg.tensor([1, 2]) / 2).tolist() == [0.5, 1.0]
+
+
+def test_requires_grad_on_integer_tensor_is_refused():
+    with pytest.raises(TypeError, match="only floating-point tensors can require gradients"):
+        tg.tensor([1, 2, 3], requires_grad=True)
+    with pytest.raises(TypeError, match="int64"):
+        tg.arange(3).requires_grad_()
+
+
+def test_float_ops_on_integers_promote_instead_of_truncating():
+    x = tg.tensor([1, 2, 3])
+    assert x.exp().dtype == np.float32
+    assert np.allclose(x.sqrt().numpy(), np.sqrt([1, 2, 3]))
+    assert x.mean().dtype == np.float32
+
+
+def test_in_place_on_leaf_that_requires_grad_is_refused_under_grad_mode():
+    w = tg.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        w.add_(1)
+    with tg.no_grad():
+        w.add_(1)
+    assert w.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_modifying_a_saved_tensor_in_place_makes_backward_raise():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    z = y * y  # saves y
+    y.mul_(3)
+    with pytest.raises(RuntimeError, match="Mul with shape \\(2,\\) was modified in place"):
+        z.sum().backward()
+
+
+def test_setitem_writes_and_bumps_version():
+    x = tg.zeros(3)
+    x[1] = 5.0
+    assert x.tolist() == [0.0, 5.0, 0.0] and x._version == 1
+
+
+def test_to_dtype_is_differentiable():
+    x = tg.tensor([1.0, 2.0], dtype=tg.float64, requires_grad=True)
+    y = (x.float() * 3).sum()
+    y.backward()
+    assert x.grad.dtype == np.float64 and x.grad.tolist() == [3.0, 3.0]
+
+
+def test_iteration_and_len():
+    x = tg.arange(6).reshape(2, 3)
+    assert len(x) == 2
+    assert [row.tolist() for row in x] == [[0, 1, 2], [3, 4, 5]]
