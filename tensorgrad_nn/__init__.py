@@ -1,0 +1,54 @@
+"""tensorgrad_nn: PyTorch-style modules, losses, initializers, optimizers, checkpoints and a fit
+API, built only from tensorgrad primitives (no backward anywhere in this package)."""
+
+from . import functional, init, optim
+from .containers import Graph, ModuleDict, ModuleList, Sequential
+from .layers import (
+    ELU,
+    GELU,
+    AdaptiveAvgPool2d,
+    AvgPool2d,
+    BatchNorm1d,
+    BatchNorm2d,
+    Conv2d,
+    ConvTranspose2d,
+    Convolution,
+    Dense,
+    Dropout,
+    Elementwise,
+    Embedding,
+    Flatten,
+    GlobalAvgPool2d,
+    Identity,
+    LayerNorm,
+    LazyConv2d,
+    LazyLinear,
+    LeakyReLU,
+    Linear,
+    LogSoftmax,
+    MaxPool2d,
+    MeanPooling,
+    ReLU,
+    Reshape,
+    Sigmoid,
+    Softmax,
+    Tanh,
+    Total,
+)
+from .losses import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    L1Loss,
+    MeanAbsoluteLoss,
+    MeanSquaredLoss,
+    MSELoss,
+    NLLLoss,
+    SoftmaxCategoricalCrossEntropy,
+)
+from .module import Module, Parameter, UninitializedParameter
+from .serialization import CheckpointError, load, save
+from .summary import summary
+
+Chain = Sequential  # Wolfram's NetChain
+NetGraph = Graph

@@ -1,0 +1,226 @@
+"""Stateless layers and losses, composed from tensorgrad primitives only (no backward here).
+
+Shapes follow PyTorch: linear x (N, *, in) with W (out, in); cross_entropy input (N, C) or
+(N, C, d1, ...) with class-index targets (N,) / (N, d1, ...) or probability targets like input.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+import tensorgrad as tg
+from tensorgrad import Tensor
+from tensorgrad import avg_pool2d, conv2d, conv_transpose2d, max_pool2d  # noqa: F401  (re-exports)
+from tensorgrad import log_softmax, logsumexp, softmax  # noqa: F401
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x W^T + b."""
+    if input.shape[-1] != weight.shape[-1]:
+        raise tg.ShapeError(
+            f"linear: input of shape {tuple(input.shape)} has {input.shape[-1]} features but "
+            f"weight {tuple(weight.shape)} expects {weight.shape[-1]}"
+        )
+    y = input @ weight.T
+    return y if bias is None else y + bias
+
+
+def relu(x: Tensor) -> Tensor:
+    return tg.relu(x)
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return tg.where(x > 0, x, x * negative_slope)
+
+
+def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
+    """x for x > 0, alpha (exp(x) - 1) otherwise (exp of min(x, 0), so no overflow)."""
+    return tg.where(x > 0, x, (tg.minimum(x, 0.0).exp() - 1) * alpha)
+
+
+def gelu(x: Tensor, approximate: str = "tanh") -> Tensor:
+    """x * Phi(x) with the tanh approximation 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    if approximate != "tanh":
+        raise ValueError("gelu: only approximate='tanh' is available (tensorgrad has no erf)")
+    inner = (x + x * x * x * 0.044715) * math.sqrt(2 / math.pi)
+    return x * 0.5 * (inner.tanh() + 1)
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    return tg.sigmoid(x)
+
+
+def tanh(x: Tensor) -> Tensor:
+    return tg.tanh(x)
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """Inverted dropout: zero each element with probability p and scale the rest by 1/(1-p);
+    the identity when not training."""
+    if not 0 <= p < 1:
+        raise ValueError(f"dropout: p must be in [0, 1), got {p}")
+    if not training or p == 0:
+        return x
+    keep = tg.rand(*x.shape, dtype=x.dtype, device=x.device) >= p
+    return x * (keep.to(x.dtype) * (1.0 / (1.0 - p)))
+
+
+# ----- losses ----------------------------------------------------------------------------------
+
+
+def _reduce(loss: Tensor, reduction: str, op: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _same_shape(op: str, input: Tensor, target: Tensor) -> None:
+    if tuple(input.shape) != tuple(target.shape):
+        raise tg.ShapeError(f"{op}: input shape {tuple(input.shape)} and target shape "
+                            f"{tuple(target.shape)} differ")
+
+
+def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
+    """mean((input - target)^2)."""
+    target = _as_target(target, input)
+    _same_shape("mse_loss", input, target)
+    diff = input - target
+    return _reduce(diff * diff, reduction, "mse_loss")
+
+
+def l1_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
+    """mean(|input - target|)."""
+    target = _as_target(target, input)
+    _same_shape("l1_loss", input, target)
+    return _reduce((input - target).abs(), reduction, "l1_loss")
+
+
+def _as_target(target, like: Tensor) -> Tensor:
+    if isinstance(target, Tensor):
+        return target
+    return tg.tensor(np.asarray(target), dtype=like.dtype if np.asarray(
+        target).dtype.kind == "f" else None)
+
+
+def _class_targets(op: str, input: Tensor, target: Tensor, ignore_index: int):
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"{op}: class-index targets must be integers, got {target.dtype}; pass "
+                        "probabilities with the input's shape for soft targets")
+    expected = (input.shape[0],) + tuple(input.shape[2:])
+    if tuple(target.shape) != expected:
+        raise tg.ShapeError(f"{op}: input of shape {tuple(input.shape)} needs targets of shape "
+                            f"{expected}, got {tuple(target.shape)}")
+    labels = target.numpy()
+    classes = input.shape[1]
+    valid = labels != ignore_index
+    bad = valid & ((labels < 0) | (labels >= classes))
+    if bad.any():
+        raise IndexError(f"{op}: target {int(labels[bad].flat[0])} is out of range for "
+                         f"{classes} classes")
+    return labels, valid
+
+
+def _pick(logp: Tensor, labels: np.ndarray) -> Tensor:
+    """logp[n, labels[n, ...], ...] for (N, C, *) logp: a gather along dim 1."""
+    safe = np.where(labels < 0, 0, labels)
+    return logp.take_along_dim(safe[:, None], 1).squeeze(1)
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
+             ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+    """-input[n, target[n]] (weighted), for log-probabilities input (N, C, *)."""
+    target = _as_target(target, input)
+    labels, valid = _class_targets("nll_loss", input, target, ignore_index)
+    w = np.ones(labels.shape, dtype=input.dtype) if weight is None else np.asarray(
+        weight.detach().numpy() if isinstance(weight, Tensor) else weight,
+        dtype=input.dtype)[np.where(valid, labels, 0)]
+    w = np.where(valid, w, 0).astype(input.dtype)
+    loss = -_pick(input, labels) * tg.tensor(w)
+    if reduction == "mean":
+        return loss.sum() / float(max(w.sum(), np.finfo(input.dtype).tiny))
+    return _reduce(loss, reduction, "nll_loss")
+
+
+def cross_entropy(input: Tensor, target, weight: Tensor | None = None, ignore_index: int = -100,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross-entropy of logits (N, C, *) against class indices or class probabilities.
+
+    Computed as log_softmax (stable for logits of any size) then the negative log-likelihood;
+    the gradient with respect to the logits is (softmax - onehot) / N.
+    """
+    if not 0 <= label_smoothing <= 1:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got "
+                         f"{label_smoothing}")
+    if input.ndim < 1:
+        raise tg.ShapeError("cross_entropy: input needs a class dim")
+    if input.ndim == 1:
+        input = input.unsqueeze(0)
+        target = _as_target(target, input)
+        target = target.unsqueeze(0)
+    target = _as_target(target, input)
+    logp = input.log_softmax(1)
+    classes = input.shape[1]
+    if target.dtype.kind == "f":
+        _same_shape("cross_entropy", input, target)
+        if label_smoothing:
+            target = target * (1 - label_smoothing) + label_smoothing / classes
+        w = 1.0 if weight is None else weight.reshape((1, classes) + (1,) * (input.ndim - 2))
+        loss = -(logp * target * w).sum(1)
+        return _reduce(loss, reduction, "cross_entropy")
+    nll = nll_loss(logp, target, weight, ignore_index, reduction)
+    if not label_smoothing:
+        return nll
+    labels, valid = _class_targets("cross_entropy", input, target, ignore_index)
+    w = 1.0 if weight is None else weight.reshape((1, classes) + (1,) * (input.ndim - 2))
+    smooth = -(logp * w).sum(1) * tg.tensor(valid.astype(input.dtype))
+    if reduction == "mean":
+        if weight is None:
+            denom = float(max(valid.sum(), 1))
+        else:
+            wn = weight.detach().numpy()[np.where(valid, labels, 0)]
+            denom = float(np.where(valid, wn, 0).sum())
+        smooth = smooth.sum() / denom
+    else:
+        smooth = _reduce(smooth, reduction, "cross_entropy")
+    return nll * (1 - label_smoothing) + smooth * (label_smoothing / classes)
+
+
+def binary_cross_entropy(input: Tensor, target, weight=None, reduction: str = "mean") -> Tensor:
+    """-(y log p + (1 - y) log(1 - p)), logs clamped at -100 as PyTorch does."""
+    target = _as_target(target, input)
+    _same_shape("binary_cross_entropy", input, target)
+    low = tg.tensor(-100.0, dtype=input.dtype)
+    log_p = tg.maximum(input.log(), low)
+    log_q = tg.maximum((1 - input).log(), low)
+    loss = -(target * log_p + (1 - target) * log_q)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction, "binary_cross_entropy")
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target, weight=None, reduction: str = "mean",
+                                     pos_weight=None) -> Tensor:
+    """Stable form max(x, 0) - x y + log(1 + exp(-|x|)): finite for logits of any size."""
+    target = _as_target(target, input)
+    _same_shape("binary_cross_entropy_with_logits", input, target)
+    softplus_neg = (1 + (-input.abs()).exp()).log() + tg.maximum(-input, 0.0)
+    if pos_weight is None:
+        loss = softplus_neg + input * (1 - target)
+    else:
+        loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * softplus_neg
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
+
+
+def one_hot(labels, num_classes: int = -1) -> Tensor:
+    labels = np.asarray(labels.numpy() if isinstance(labels, Tensor) else labels)
+    if num_classes < 0:
+        num_classes = int(labels.max()) + 1
+    return tg.tensor(np.eye(num_classes, dtype=np.int64)[labels])

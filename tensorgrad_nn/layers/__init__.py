@@ -1,0 +1,30 @@
+"""Layers, each composed from tensorgrad primitives."""
+
+from .activation import (
+    ELU,
+    GELU,
+    Elementwise,
+    Identity,
+    LeakyReLU,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Tanh,
+    Total,
+)
+from .conv import Conv2d, ConvTranspose2d, Convolution, LazyConv2d
+from .dropout import Dropout
+from .embedding import Embedding
+from .linear import Dense, LazyLinear, Linear
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .pooling import AdaptiveAvgPool2d, AvgPool2d, GlobalAvgPool2d, MaxPool2d, MeanPooling
+from .shape import Flatten, Reshape
+
+__all__ = [
+    "ELU", "GELU", "Elementwise", "Identity", "LeakyReLU", "LogSoftmax", "ReLU", "Sigmoid",
+    "Softmax", "Tanh", "Total", "Conv2d", "ConvTranspose2d", "Convolution", "LazyConv2d",
+    "Dropout", "Embedding", "Dense", "LazyLinear", "Linear", "BatchNorm1d", "BatchNorm2d",
+    "LayerNorm", "AdaptiveAvgPool2d", "AvgPool2d", "GlobalAvgPool2d", "MaxPool2d", "MeanPooling",
+    "Flatten", "Reshape",
+]

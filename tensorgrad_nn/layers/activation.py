@@ -1,0 +1,129 @@
+"""Activation layers, Identity, Elementwise(fn) (Wolfram's ElementwiseLayer) and Total."""
+
+from __future__ import annotations
+
+import tensorgrad as tg
+
+from .. import functional as F
+from ..module import Module
+
+
+class Identity(Module):
+    def forward(self, x):
+        return x
+
+
+class ReLU(Module):
+    """max(x, 0)."""
+
+    def forward(self, x):
+        return tg.relu(x)
+
+
+class LeakyReLU(Module):
+    def __init__(self, negative_slope: float = 0.01):
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, x):
+        return F.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class ELU(Module):
+    def __init__(self, alpha: float = 1.0):
+        super().__init__()
+        self.alpha = alpha
+
+    def forward(self, x):
+        return F.elu(x, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"
+
+
+class GELU(Module):
+    """x Phi(x), tanh approximation."""
+
+    def __init__(self, approximate: str = "tanh"):
+        super().__init__()
+        self.approximate = approximate
+
+    def forward(self, x):
+        return F.gelu(x, self.approximate)
+
+
+class Sigmoid(Module):
+    def forward(self, x):
+        return tg.sigmoid(x)
+
+
+class Tanh(Module):
+    def forward(self, x):
+        return tg.tanh(x)
+
+
+class Softmax(Module):
+    """exp(x) / sum(exp(x)) along dim (the last by default)."""
+
+    def __init__(self, dim: int = -1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return x.softmax(self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Module):
+    def __init__(self, dim: int = -1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return x.log_softmax(self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+_NAMED = {
+    "tanh": tg.tanh, "sigmoid": tg.sigmoid, "logisticsigmoid": tg.sigmoid, "relu": tg.relu,
+    "ramp": tg.relu, "exp": tg.exp, "log": tg.log, "sqrt": tg.sqrt, "abs": tg.abs,
+}
+
+
+class Elementwise(Module):
+    """Applies any differentiable elementwise function: Elementwise(tg.tanh),
+    Elementwise(lambda x: x * x.sigmoid()), or a name such as 'Tanh' or 'LogisticSigmoid'."""
+
+    def __init__(self, fn):
+        super().__init__()
+        if isinstance(fn, str):
+            key = fn.lower()
+            if key not in _NAMED:
+                raise ValueError(f"Elementwise: unknown function {fn!r}; pass a callable")
+            fn = _NAMED[key]
+        if not callable(fn):
+            raise TypeError(f"Elementwise: expected a callable, got {type(fn).__name__}")
+        self.fn = fn
+
+    def forward(self, x):
+        return self.fn(x)
+
+    def extra_repr(self) -> str:
+        return getattr(self.fn, "__name__", "fn")
+
+
+class Total(Module):
+    """Sums its inputs elementwise (Wolfram's TotalLayer)."""
+
+    def forward(self, *xs):
+        out = xs[0]
+        for x in xs[1:]:
+            out = out + x
+        return out

@@ -1,0 +1,157 @@
+"""Conv2d, LazyConv2d, ConvTranspose2d, and slugnet's Convolution wrapper."""
+
+from __future__ import annotations
+
+import math
+
+import tensorgrad as tg
+
+from .. import init
+from ..module import Module, Parameter, UninitializedParameter
+
+
+def _pair(v):
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+class Conv2d(Module):
+    """x: (N, C_in, H, W) -> (N, C_out, H', W'); W: (C_out, C_in/groups, kh, kw);
+    W, b ~ U(-k, k), k = 1/sqrt(C_in/groups * kh * kw) (PyTorch's default).
+    groups=C_in with C_out=C_in is depthwise; a 1x1 kernel mixes channels only."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True, dtype=None, device=None):
+        super().__init__()
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size, self.stride = _pair(kernel_size), _pair(stride)
+        self.padding = padding if isinstance(padding, str) else _pair(padding)
+        self.dilation, self.groups = _pair(dilation), groups
+        if in_channels is not None:
+            if in_channels % groups or out_channels % groups:
+                raise ValueError(f"Conv2d: in_channels {in_channels} and out_channels "
+                                 f"{out_channels} must be divisible by groups={groups}")
+            self.weight = Parameter(tg.empty(out_channels, in_channels // groups,
+                                             *self.kernel_size, dtype=dtype, device=device))
+            self.bias = Parameter(tg.empty(out_channels, dtype=dtype, device=device)) if bias \
+                else None
+            if not bias:
+                self.register_parameter("bias", None)
+            self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init.fan_in_and_fan_out(self.weight)
+            bound = 1 / math.sqrt(fan_in) if fan_in else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x):
+        return tg.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                         self.groups)
+
+    def extra_repr(self) -> str:
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+             f"stride={self.stride}")
+        if self.padding not in ((0, 0), "valid"):
+            s += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class LazyConv2d(Conv2d):
+    """Conv2d whose in_channels is read from the first input."""
+
+    def __init__(self, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
+                 groups: int = 1, bias: bool = True, dtype=None, device=None):
+        super().__init__(None, out_channels, kernel_size, stride, padding, dilation, groups,
+                         bias, dtype, device)
+        self.weight = UninitializedParameter(dtype)
+        if bias:
+            self.bias = UninitializedParameter(dtype)
+        else:
+            self.register_parameter("bias", None)
+        self._device = device
+
+    def initialize(self, in_channels: int, dtype=None) -> None:
+        if in_channels % self.groups:
+            raise ValueError(f"LazyConv2d: {in_channels} input channels are not divisible by "
+                             f"groups={self.groups}")
+        self.in_channels = in_channels
+        self.weight.materialize((self.out_channels, in_channels // self.groups,
+                                 *self.kernel_size), dtype, self._device)
+        if self.bias is not None:
+            self.bias.materialize((self.out_channels,), dtype, self._device)
+        self.reset_parameters()
+
+    def _on_load(self) -> None:
+        if self.in_channels is None and not self.weight._uninitialized:
+            self.in_channels = self.weight.shape[1] * self.groups
+
+    def forward(self, x):
+        if self.in_channels is None:
+            self.initialize(x.shape[-3], x.dtype if x.dtype.kind == "f" else None)
+        return super().forward(x)
+
+
+class Convolution(LazyConv2d):
+    """Slugnet's Convolution(nb_kernel, kernel_size, stride=1, inshape=None, init=None,
+    activation=None): a 'valid' convolution with nb_kernel output channels and an optional
+    activation; inshape (None, C, H, W) fixes the input channels up front."""
+
+    def __init__(self, nb_kernel: int, kernel_size, stride=1, inshape=None, init=None,
+                 activation=None):
+        super().__init__(nb_kernel, kernel_size, stride=stride)
+        self._init = init
+        self.activation = activation
+        if inshape is not None:
+            self.initialize(inshape[-3])
+
+    def reset_parameters(self) -> None:
+        if self._init is None:
+            super().reset_parameters()
+            return
+        self._init(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def forward(self, x):
+        y = super().forward(x)
+        return y if self.activation is None else self.activation(y)
+
+
+class ConvTranspose2d(Module):
+    """x: (N, C_in, H, W) -> (N, C_out, (H-1) s - 2p + d (k-1) + output_padding + 1, ...);
+    W: (C_in, C_out/groups, kh, kw)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1, dtype=None,
+                 device=None):
+        super().__init__()
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size, self.stride = _pair(kernel_size), _pair(stride)
+        self.padding, self.output_padding = _pair(padding), _pair(output_padding)
+        self.groups, self.dilation = groups, _pair(dilation)
+        self.weight = Parameter(tg.empty(in_channels, out_channels // groups, *self.kernel_size,
+                                         dtype=dtype, device=device))
+        if bias:
+            self.bias = Parameter(tg.empty(out_channels, dtype=dtype, device=device))
+        else:
+            self.register_parameter("bias", None)
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if bias:
+            fan_in, _ = init.fan_in_and_fan_out(self.weight)
+            bound = 1 / math.sqrt(fan_in)
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x):
+        return tg.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
+                                   self.output_padding, self.groups, self.dilation)
+
+    def extra_repr(self) -> str:
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, padding={self.padding}")

@@ -1,0 +1,80 @@
+"""Pooling layers: MaxPool2d, AvgPool2d (slugnet's MeanPooling), AdaptiveAvgPool2d."""
+
+from __future__ import annotations
+
+import tensorgrad as tg
+
+from ..module import Module
+
+
+class MaxPool2d(Module):
+    """Max over kernel_size windows; stride defaults to kernel_size."""
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+
+    def forward(self, x):
+        return tg.max_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride or self.kernel_size}"
+
+
+class AvgPool2d(Module):
+    """Mean over kernel_size windows; stride defaults to kernel_size."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, count_include_pad: bool = True):
+        super().__init__()
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.count_include_pad = count_include_pad
+
+    def forward(self, x):
+        return tg.avg_pool2d(x, self.kernel_size, self.stride, self.padding,
+                             self.count_include_pad)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride or self.kernel_size}"
+
+
+class MeanPooling(AvgPool2d):
+    """Slugnet's MeanPooling(pool_size, inshape=None): non-overlapping mean pooling."""
+
+    def __init__(self, pool_size, inshape=None):
+        super().__init__(pool_size)
+        self.inshape = inshape
+
+
+class AdaptiveAvgPool2d(Module):
+    """Average-pools (N, C, H, W) to (N, C, *output_size) with PyTorch's bin edges
+    [floor(i H / out), ceil((i + 1) H / out))."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = (output_size, output_size) if isinstance(output_size, int) else tuple(
+            output_size)
+
+    def forward(self, x):
+        oh, ow = (x.shape[-2] if s is None else s for s in self.output_size)
+        h, w = x.shape[-2:]
+        if (oh, ow) == (1, 1):
+            return x.mean((-2, -1), keepdim=True)
+        if h % oh == 0 and w % ow == 0:
+            return tg.avg_pool2d(x, (h // oh, w // ow))
+        rows = []
+        for i in range(oh):
+            h0, h1 = (i * h) // oh, -((-(i + 1) * h) // oh)
+            cols = [x[..., h0:h1, (j * w) // ow:-((-(j + 1) * w) // ow)].mean((-2, -1))
+                    for j in range(ow)]
+            rows.append(tg.stack(cols, -1))
+        return tg.stack(rows, -2)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class GlobalAvgPool2d(Module):
+    """(N, C, H, W) -> (N, C): the mean over all positions."""
+
+    def forward(self, x):
+        return x.mean((-2, -1))

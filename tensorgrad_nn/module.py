@@ -1,0 +1,356 @@
+"""Module and Parameter: registration in definition order, train/eval, state_dict, devices, and
+lazy shape inference (parameters materialised on the first call)."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Iterator
+
+import numpy as np
+
+import tensorgrad as tg
+from tensorgrad import Tensor
+
+
+class Parameter(Tensor):
+    """A tensor that is a module's learnable state: requires grad, listed by parameters()."""
+
+    __slots__ = ("_uninitialized",)
+
+    def __init__(self, data=None, requires_grad: bool = True):
+        if data is None:
+            data = np.empty(0, dtype=tg.get_default_dtype())
+        if isinstance(data, Tensor):
+            array, device = data._data, data.device
+        else:
+            array, device = np.asarray(data), None
+        super().__init__(array, device=device)
+        self._uninitialized = False
+        self.requires_grad = requires_grad
+
+    def __repr__(self) -> str:
+        if self._uninitialized:
+            return "<UninitializedParameter>"
+        return "Parameter containing:\n" + super().__repr__().replace(", requires_grad=True", "")
+
+
+class UninitializedParameter(Parameter):
+    """A parameter whose shape is known only after the first forward (Lazy* layers). The object
+    stays the same when materialised, so an optimizer built before the first call still holds it."""
+
+    __slots__ = ()
+
+    def __init__(self, dtype=None):
+        super().__init__(np.empty(0, dtype=dtype or tg.get_default_dtype()))
+        self._uninitialized = True
+
+    def materialize(self, shape, dtype=None, device=None) -> None:
+        dtype = np.dtype(dtype or self._data.dtype)
+        self._data = np.empty(tuple(shape), dtype=dtype)
+        if device is not None and tg.device(device) is not tg.device("cpu"):
+            self._data = tg.device(device).backend.asarray(self._data)
+            self._device = tg.device(device)
+        self._uninitialized = False
+        self.__class__ = Parameter
+
+
+class Module:
+    """Base class of every layer and container. Subclasses set parameters, buffers and child
+    modules as attributes in __init__ and define forward."""
+
+    training: bool
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_persistent", set())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", [])
+        object.__setattr__(self, "training", True)
+
+    # ----- registration ----------------------------------------------------------------------
+
+    def __setattr__(self, name: str, value) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__}: call super().__init__() before setting "
+                                 "attributes")
+        for table in (self._parameters, self._buffers, self._modules):
+            table.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str):
+        d = self.__dict__
+        for table in ("_parameters", "_buffers", "_modules"):
+            if table in d and name in d[table]:
+                return d[table][name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        for table in (self._parameters, self._buffers, self._modules):
+            if name in table:
+                del table[name]
+                return
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        if param is None:
+            self._parameters.pop(name, None)
+            object.__setattr__(self, name, None)
+            return
+        setattr(self, name, param)
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """State that is not learned (e.g. BatchNorm's running mean): saved, moved, not trained."""
+        self.__dict__.pop(name, None)
+        self._buffers[name] = tensor
+        if persistent:
+            self._persistent.add(name)
+        else:
+            self._persistent.discard(name)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: {name!r} must be a Module, got {type(module).__name__}")
+        self._modules[name] = module
+
+    # ----- calling ---------------------------------------------------------------------------
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} defines no forward")
+
+    def __call__(self, *args, **kwargs):
+        out = self.forward(*args, **kwargs)
+        for hook in self._forward_hooks:
+            hook(self, args, out)
+        return out
+
+    def register_forward_hook(self, hook):
+        """hook(module, inputs, output) after every forward; returns a handle with remove()."""
+        self._forward_hooks.append(hook)
+        return _HookHandle(self._forward_hooks, hook)
+
+    # ----- traversal -------------------------------------------------------------------------
+
+    def named_modules(self, prefix: str = "", memo=None) -> Iterator[tuple[str, Module]]:
+        memo = set() if memo is None else memo
+        if id(self) in memo:
+            return
+        memo.add(id(self))
+        yield prefix, self
+        for name, child in self._modules.items():
+            if child is not None:
+                yield from child.named_modules(f"{prefix}.{name}" if prefix else name, memo)
+
+    def modules(self) -> Iterator[Module]:
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        for name, child in self._modules.items():
+            if child is not None:
+                yield name, child
+
+    def children(self) -> Iterator[Module]:
+        for _, child in self.named_children():
+            yield child
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True):
+        seen = set()
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for mod_prefix, module in modules:
+            for name, p in module._parameters.items():
+                if p is not None and id(p) not in seen:
+                    seen.add(id(p))
+                    yield (f"{mod_prefix}.{name}" if mod_prefix else name), p
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True):
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for mod_prefix, module in modules:
+            for name, b in module._buffers.items():
+                if b is not None:
+                    yield (f"{mod_prefix}.{name}" if mod_prefix else name), b
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    def apply(self, fn) -> Module:
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    # ----- modes and gradients ---------------------------------------------------------------
+
+    def train(self, mode: bool = True) -> Module:
+        for m in self.modules():
+            object.__setattr__(m, "training", bool(mode))
+        return self
+
+    def eval(self) -> Module:
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for p in self.parameters():
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad = tg.zeros_like(p.grad)
+
+    # ----- state -----------------------------------------------------------------------------
+
+    def state_dict(self) -> OrderedDict:
+        """name -> tensor (detached, sharing memory) for every parameter and persistent buffer."""
+        out = OrderedDict()
+        for mod_prefix, module in self.named_modules():
+            for name, p in module._parameters.items():
+                if p is not None:
+                    out[f"{mod_prefix}.{name}" if mod_prefix else name] = p.detach()
+            for name, b in module._buffers.items():
+                if b is not None and name in module._persistent:
+                    out[f"{mod_prefix}.{name}" if mod_prefix else name] = b.detach()
+        return out
+
+    def load_state_dict(self, state_dict, strict: bool = True):
+        """Copy values into this module's parameters and buffers. With strict=True any missing,
+        unexpected or mis-shaped key raises one error that lists all of them."""
+        own = {}
+        for mod_prefix, module in self.named_modules():
+            for table, names in ((module._parameters, None), (module._buffers,
+                                                               module._persistent)):
+                for name, t in table.items():
+                    if t is not None and (names is None or name in names):
+                        own[f"{mod_prefix}.{name}" if mod_prefix else name] = (module, table,
+                                                                                name)
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        mismatched = []
+        for key, (module, table, name) in own.items():
+            if key not in state_dict:
+                continue
+            target = table[name]
+            value = state_dict[key]
+            shape = tuple(value.shape)
+            if isinstance(target, Parameter) and target._uninitialized:
+                target.materialize(shape, dtype=np.asarray(value).dtype)
+            if tuple(target.shape) != shape:
+                mismatched.append(f"{key}: checkpoint {shape} vs model {tuple(target.shape)}")
+        if strict and (missing or unexpected or mismatched):
+            parts = []
+            if missing:
+                parts.append(f"missing keys: {missing}")
+            if unexpected:
+                parts.append(f"unexpected keys: {unexpected}")
+            if mismatched:
+                parts.append(f"shape mismatch: {mismatched}")
+            raise KeyError("load_state_dict: " + "; ".join(parts))
+        if mismatched:
+            raise ValueError("load_state_dict: shape mismatch: " + "; ".join(mismatched))
+        with tg.no_grad():
+            for key, (module, table, name) in own.items():
+                if key in state_dict:
+                    value = state_dict[key]
+                    array = value.detach().numpy() if isinstance(value, Tensor) else np.asarray(
+                        value)
+                    target = table[name]
+                    target._data = target._device.backend.asarray(
+                        array.astype(target.dtype, copy=True))
+                    target._version += 1
+        for module in self.modules():
+            if hasattr(module, "_on_load"):
+                module._on_load()
+        return _LoadResult(missing, unexpected)
+
+    # ----- devices and dtypes ----------------------------------------------------------------
+
+    def _apply_to_tensors(self, fn) -> Module:
+        for module in self.modules():
+            for table in (module._parameters, module._buffers):
+                for name, t in table.items():
+                    if t is None or (isinstance(t, Parameter) and t._uninitialized):
+                        continue
+                    new = fn(t.detach())
+                    t._data = new._data
+                    t._device = new._device
+                    t._version += 1
+                    if t.grad is not None:
+                        t.grad = fn(t.grad)
+        return self
+
+    def to(self, *args, **kwargs) -> Module:
+        """Move (and/or cast floating) parameters and buffers in place, like Module.to in PyTorch."""
+        def move(t):
+            if t.dtype.kind != "f":
+                kw = {k: v for k, v in kwargs.items() if k == "device"}
+                return t.to(*[a for a in args if not _is_dtype(a)], **kw)
+            return t.to(*args, **kwargs)
+
+        return self._apply_to_tensors(move)
+
+    def cuda(self) -> Module:
+        return self.to("cuda")
+
+    def cpu(self) -> Module:
+        return self.to("cpu")
+
+    def float(self) -> Module:
+        return self.to(tg.float32)
+
+    def double(self) -> Module:
+        return self.to(tg.float64)
+
+    # ----- printing --------------------------------------------------------------------------
+
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        lines = []
+        for name, child in self._modules.items():
+            text = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {text}")
+        extra = self.extra_repr()
+        if not lines:
+            return f"{type(self).__name__}({extra})"
+        head = f"{type(self).__name__}({extra}" if extra else f"{type(self).__name__}("
+        return head + "\n" + "\n".join(lines) + "\n)"
+
+
+def _is_dtype(a) -> bool:
+    if isinstance(a, (str, tg.Device)):
+        return False
+    try:
+        np.dtype(a)
+        return True
+    except TypeError:
+        return False
+
+
+class _HookHandle:
+    def __init__(self, hooks: list, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+class _LoadResult(tuple):
+    def __new__(cls, missing, unexpected):
+        out = super().__new__(cls, (missing, unexpected))
+        out.missing_keys, out.unexpected_keys = missing, unexpected
+        return out

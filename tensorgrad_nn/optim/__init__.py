@@ -1,0 +1,8 @@
+"""Optimizers and learning-rate schedules."""
+
+from . import lr_scheduler
+from .algorithms import SGD, Adagrad, Adam, AdamW, RMSprop, RMSProp
+from .optimizer import Optimizer, clip_grad_norm_
+
+__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "RMSprop", "RMSProp", "Optimizer",
+           "clip_grad_norm_", "lr_scheduler"]
