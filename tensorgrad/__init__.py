@@ -6,8 +6,12 @@
     y.backward()          # x.grad == tanh(x) + x * (1 - tanh(x)**2)
 """
 
-from . import _methods  # noqa: F401  (attaches Tensor methods)
-from . import autograd, testing
+from . import (
+    _methods,  # noqa: F401  (attaches Tensor methods)
+    autograd,
+    cuda,
+    testing,
+)
 from .autograd import (
     AnomalyError,
     Function,
@@ -98,9 +102,8 @@ from .ops.shape import (
     transpose,
     unsqueeze,
 )
-from .random import manual_seed, initial_seed
+from .random import initial_seed, manual_seed
 from .tensor import Tensor
-from . import cuda
 
 clip = clamp
 

@@ -184,7 +184,7 @@ class Tensor:
         return _ops().elementwise.clone(self)
 
     def to(self, *args, dtype=None, device=None, copy: bool = False) -> Tensor:
-        """to(dtype), to(device), to(device, dtype), to(other_tensor): differentiable casts and moves."""
+        """to(dtype), to(device), to(device, dtype), to(other): differentiable casts and moves."""
         for a in args:
             if isinstance(a, Tensor):
                 dtype, device = a.dtype, a.device

@@ -11,9 +11,16 @@ import math
 import numpy as np
 
 import tensorgrad as tg
-from tensorgrad import Tensor
-from tensorgrad import avg_pool2d, conv2d, conv_transpose2d, max_pool2d  # noqa: F401  (re-exports)
-from tensorgrad import log_softmax, logsumexp, softmax  # noqa: F401
+from tensorgrad import (  # noqa: F401  (re-exports)  # noqa: F401
+    Tensor,
+    avg_pool2d,
+    conv2d,
+    conv_transpose2d,
+    log_softmax,
+    logsumexp,
+    max_pool2d,
+    softmax,
+)
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -167,7 +174,10 @@ def cross_entropy(input: Tensor, target, weight: Tensor | None = None, ignore_in
     logp = input.log_softmax(1)
     classes = input.shape[1]
     if target.dtype.kind == "f":
-        _same_shape("cross_entropy", input, target)
+        if tuple(target.shape) != tuple(input.shape):
+            raise TypeError(f"cross_entropy: class-index targets must be integers, got "
+                            f"{target.dtype} of shape {tuple(target.shape)}; probability "
+                            f"targets must have the input's shape {tuple(input.shape)}")
         if label_smoothing:
             target = target * (1 - label_smoothing) + label_smoothing / classes
         w = 1.0 if weight is None else weight.reshape((1, classes) + (1,) * (input.ndim - 2))

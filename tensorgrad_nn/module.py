@@ -4,7 +4,7 @@ lazy shape inference (parameters materialised on the first call)."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -239,7 +239,7 @@ class Module:
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         mismatched = []
-        for key, (module, table, name) in own.items():
+        for key, (_, table, name) in own.items():
             if key not in state_dict:
                 continue
             target = table[name]
@@ -261,7 +261,7 @@ class Module:
         if mismatched:
             raise ValueError("load_state_dict: shape mismatch: " + "; ".join(mismatched))
         with tg.no_grad():
-            for key, (module, table, name) in own.items():
+            for key, (_, table, name) in own.items():
                 if key in state_dict:
                     value = state_dict[key]
                     array = value.detach().numpy() if isinstance(value, Tensor) else np.asarray(
@@ -280,7 +280,7 @@ class Module:
     def _apply_to_tensors(self, fn) -> Module:
         for module in self.modules():
             for table in (module._parameters, module._buffers):
-                for name, t in table.items():
+                for t in table.values():
                     if t is None or (isinstance(t, Parameter) and t._uninitialized):
                         continue
                     new = fn(t.detach())
@@ -292,7 +292,7 @@ class Module:
         return self
 
     def to(self, *args, **kwargs) -> Module:
-        """Move (and/or cast floating) parameters and buffers in place, like Module.to in PyTorch."""
+        """Move (and/or cast floating) parameters and buffers in place, as PyTorch's Module.to."""
         def move(t):
             if t.dtype.kind != "f":
                 kw = {k: v for k, v in kwargs.items() if k == "device"}

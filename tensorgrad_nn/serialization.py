@@ -25,11 +25,16 @@ class CheckpointError(ValueError):
     """A file that is not a valid tensorgrad/safetensors checkpoint."""
 
 
+def _contiguous(array: np.ndarray) -> np.ndarray:
+    """C-ordered (np.ascontiguousarray would turn a 0-d array into 1-d)."""
+    return array if array.flags.c_contiguous else array.copy(order="C")
+
+
 def _flatten(obj, path, tensors):
     if isinstance(obj, (tg.Tensor, np.ndarray)):
         array = obj.detach().numpy() if isinstance(obj, tg.Tensor) else obj
         key = "/".join(path)
-        tensors[key] = np.ascontiguousarray(array)
+        tensors[key] = _contiguous(array)
         return {"__tensor__": key}
     if isinstance(obj, dict):
         items = []
@@ -62,8 +67,7 @@ def save(obj, path) -> None:
     tensors: dict = {}
     if _is_flat_state_dict(obj):
         for k, v in obj.items():
-            tensors[k] = np.ascontiguousarray(v.detach().numpy() if isinstance(v, tg.Tensor)
-                                              else v)
+            tensors[k] = _contiguous(v.detach().numpy() if isinstance(v, tg.Tensor) else v)
         tree = {"__flat__": list(obj)}
     else:
         tree = _flatten(obj, [], tensors)

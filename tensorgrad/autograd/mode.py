@@ -1,4 +1,4 @@
-"""Grad mode and anomaly mode, each in a ContextVar so they are per thread (and per asyncio task)."""
+"""Grad mode and anomaly mode, each in a ContextVar: per thread (and per asyncio task)."""
 
 import contextvars
 import functools

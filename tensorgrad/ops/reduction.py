@@ -105,7 +105,7 @@ def _check_nonempty(op, x, axes):
 
 
 class Var(Function):
-    """y = sum_{dims} (x - mean)^2 / (n - correction);  dx = gy * 2 (x - mean) / (n - correction)."""
+    """y = sum_{dims} (x - mean)^2 / (n - correction);  dx = gy 2 (x - mean) / (n - correction)."""
 
     @staticmethod
     def forward(ctx, x, axes=None, correction=1, keepdim=False):

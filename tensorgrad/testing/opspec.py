@@ -6,8 +6,8 @@ sample inputs; `check_opspec` runs forward-vs-reference, gradcheck and (if smoot
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 

@@ -13,7 +13,7 @@ from .activation import (
     Tanh,
     Total,
 )
-from .conv import Conv2d, ConvTranspose2d, Convolution, LazyConv2d
+from .conv import Conv2d, Convolution, ConvTranspose2d, LazyConv2d
 from .dropout import Dropout
 from .embedding import Embedding
 from .linear import Dense, LazyLinear, Linear

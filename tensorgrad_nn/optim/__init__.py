@@ -1,7 +1,7 @@
 """Optimizers and learning-rate schedules."""
 
 from . import lr_scheduler
-from .algorithms import SGD, Adagrad, Adam, AdamW, RMSprop, RMSProp
+from .algorithms import SGD, Adagrad, Adam, AdamW, RMSProp, RMSprop
 from .optimizer import Optimizer, clip_grad_norm_
 
 __all__ = ["SGD", "Adagrad", "Adam", "AdamW", "RMSprop", "RMSProp", "Optimizer",

@@ -1,6 +1,6 @@
 """CPU kernels: numpy for elementwise, reductions, shapes and GEMM; Numba for conv and pooling.
 
-Numba is imported only when a conv or pooling kernel is first used, so `import tensorgrad` stays fast.
+Numba is imported only when a conv or pooling kernel is first used: `import tensorgrad` stays fast.
 """
 
 from .elementwise import *  # noqa: F403

@@ -1,4 +1,4 @@
-"""The one place CPU kernels get their Numba decorator: cached to disk when a cache dir is writable."""
+"""The one place CPU kernels get their Numba decorator: cached to disk where that is possible."""
 
 import numba
 

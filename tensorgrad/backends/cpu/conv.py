@@ -42,7 +42,8 @@ def _im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
 
 @njit(parallel=True)
 def _col2im(cols, h_, w_, sh, sw, ph, pw, dh, dw):
-    """The adjoint of _im2col: out[n, c, y*sh - ph + i*dh, x*sw - pw + j*dw] += cols[n, c, i, j, y, x]."""
+    """The adjoint of _im2col:
+    out[n, c, y*sh - ph + i*dh, x*sw - pw + j*dw] += cols[n, c, i, j, y, x]."""
     n_, c_, kh, kw, oh, ow = cols.shape
     out = np.zeros((n_, c_, h_, w_), dtype=cols.dtype)
     for nc in prange(n_ * c_):
@@ -90,7 +91,7 @@ def conv2d(x, w, stride, padding, dilation, groups):
 
 
 def conv_transpose2d(x, w, stride, padding, output_padding, dilation, groups):
-    """The adjoint of conv2d in its input: y = conv2d^T(x) with w laid out (C_in, C_out/groups, kh, kw)."""
+    """The adjoint of conv2d in its input; w laid out (C_in, C_out/groups, kh, kw)."""
     n_, c_, h_, w_ = x.shape
     _, og, kh, kw = w.shape
     cg = c_ // groups
@@ -107,7 +108,7 @@ def conv_transpose2d(x, w, stride, padding, output_padding, dilation, groups):
 
 
 def conv2d_weight(x, gy, weight_shape, stride, padding, dilation, groups):
-    """dL/dw of conv2d: gw[o, c, i, j] = sum_{n, y, x} gy[n, o, y, x] x[n, c, y*s - p + i*d, ...]."""
+    """dL/dw of conv2d: gw[o, c, i, j] = sum_{n,y,x} gy[n, o, y, x] x[n, c, y*s - p + i*d, ...]."""
     n_ = x.shape[0]
     o_, cg, kh, kw = weight_shape
     oh, ow = gy.shape[2], gy.shape[3]

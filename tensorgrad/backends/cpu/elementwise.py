@@ -1,4 +1,4 @@
-"""Elementwise CPU kernels: numpy ufuncs (already vectorised; a Numba call costs more on small arrays)."""
+"""Elementwise CPU kernels: numpy ufuncs (vectorised; a Numba call costs more on small arrays)."""
 
 import numpy as np
 

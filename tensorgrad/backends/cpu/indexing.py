@@ -17,7 +17,7 @@ def _is_basic(index) -> bool:
 
 
 def index_add(shape, index, values, dtype):
-    """zeros(shape)[index] += values, summing repeated indices (np.add.at only when indices repeat)."""
+    """zeros(shape)[index] += values, summing repeated indices (np.add.at for array indices)."""
     out = np.zeros(shape, dtype=dtype)
     if _is_basic(index):
         out[index] = values

@@ -1,0 +1,209 @@
+"""Every layer: forward against a numpy reference, gradients against finite differences (float64),
+train/eval behaviour where it differs."""
+
+import numpy as np
+import pytest
+
+import tensorgrad as tg
+import tensorgrad_nn as nn
+from tensorgrad.testing import gradcheck
+from tests.ops.table import ref_conv2d, ref_conv_transpose2d, ref_max_pool2d
+
+rng = np.random.default_rng(0)
+
+
+def _params_f64(module):
+    return module.double()
+
+
+def test_linear_matches_numpy_and_gradcheck():
+    layer = _params_f64(nn.Linear(4, 3))
+    x = rng.standard_normal((5, 4))
+    w, b = layer.weight.detach().numpy(), layer.bias.detach().numpy()
+    assert np.allclose(layer(tg.tensor(x)).detach().numpy(), x @ w.T + b)
+    gradcheck(lambda x, w, b: nn.functional.linear(x, w, b), tg.tensor(x), tg.tensor(w),
+              tg.tensor(b))
+
+
+def test_linear_default_init_bounds_follow_pytorch():
+    layer = nn.Linear(100, 50)
+    bound = 1 / np.sqrt(100)
+    assert np.abs(layer.weight.detach().numpy()).max() <= bound
+    assert np.abs(layer.bias.detach().numpy()).max() <= bound
+    assert layer.weight.dtype == np.float32
+
+
+def test_dense_backprop_matches_the_slugnet_formulas():
+    """dL/dW = delta^T x (PyTorch's (out, in) layout of x^T delta), dL/dx = delta W,
+    dL/db = sum of delta over the batch."""
+    layer = _params_f64(nn.Dense(3, inshape=4))
+    x = tg.tensor(rng.standard_normal((6, 4)), requires_grad=True)
+    delta = rng.standard_normal((6, 3))
+    layer(x).backward(tg.tensor(delta))
+    w = layer.weight.detach().numpy()
+    assert np.allclose(layer.weight.grad.numpy(), delta.T @ x.detach().numpy())
+    assert np.allclose(x.grad.numpy(), delta @ w)
+    assert np.allclose(layer.bias.grad.numpy(), delta.sum(0))
+
+
+def test_relu_backward_is_piecewise():
+    x = tg.tensor(np.linspace(-1, 1, 10 * 32).reshape(10, 32), requires_grad=True)
+    nn.ReLU()(x).backward(tg.ones(10, 32, dtype=tg.float64) / (32 * 10))
+    expected = (x.detach().numpy() > 0) / (32 * 10)
+    assert np.array_equal(x.grad.numpy(), expected)
+
+
+def test_dense_infers_its_input_size_and_applies_activation():
+    layer = nn.Dense(5, activation=nn.Softmax())
+    assert layer.in_features is None
+    y = layer(tg.randn(2, 7))
+    assert layer.in_features == 7 and layer.weight.shape == (5, 7)
+    assert np.allclose(y.detach().numpy().sum(1), 1, atol=1e-6)
+
+
+def test_lazy_layers_keep_parameter_identity_for_optimizers():
+    model = nn.Sequential(nn.LazyConv2d(4, 3), nn.Flatten(), nn.LazyLinear(2))
+    params = list(model.parameters())
+    opt = nn.optim.SGD(params, lr=0.1)
+    loss = model(tg.randn(2, 3, 6, 6)).sum()
+    loss.backward()
+    before = model[0].weight.detach().numpy().copy()
+    opt.step()
+    assert model[0].weight.shape == (4, 3, 3, 3) and model[2].weight.shape == (2, 64)
+    assert not np.array_equal(before, model[0].weight.detach().numpy())
+
+
+@pytest.mark.parametrize("kw", [
+    dict(), dict(stride=2, padding=1), dict(padding="same", dilation=2), dict(groups=2),
+])
+def test_conv2d_layer_matches_scipy_reference(kw):
+    layer = _params_f64(nn.Conv2d(4, 6, 3, **kw))
+    x = rng.standard_normal((2, 4, 7, 7))
+    stride = (kw.get("stride", 1),) * 2
+    dilation = (kw.get("dilation", 1),) * 2
+    pad = kw.get("padding", 0)
+    pad = (dilation[0],) * 2 if pad == "same" else (pad,) * 2
+    ref = ref_conv2d(x, layer.weight.detach().numpy(), stride, pad, dilation,
+                     kw.get("groups", 1)) + layer.bias.detach().numpy()[:, None, None]
+    assert np.allclose(layer(tg.tensor(x)).detach().numpy(), ref)
+
+
+def test_depthwise_separable_is_two_layers():
+    block = nn.Sequential(nn.Conv2d(8, 8, 3, padding=1, groups=8), nn.Conv2d(8, 16, 1))
+    y = block(tg.randn(2, 8, 32, 32))
+    assert y.shape == (2, 16, 32, 32)
+    assert block[0].weight.shape == (8, 1, 3, 3) and block[1].weight.shape == (16, 8, 1, 1)
+
+
+def test_conv_layer_gradients():
+    layer = _params_f64(nn.Conv2d(2, 3, 3, stride=2, padding=1))
+    x = tg.tensor(rng.standard_normal((2, 2, 5, 5)))
+    gradcheck(lambda x, w, b: tg.conv2d(x, w, b, 2, 1), x, layer.weight.detach(),
+              layer.bias.detach())
+
+
+def test_conv_transpose_layer_matches_reference():
+    layer = _params_f64(nn.ConvTranspose2d(3, 4, 3, stride=2, padding=1, output_padding=1))
+    x = rng.standard_normal((2, 3, 4, 4))
+    y = layer(tg.tensor(x)).detach().numpy()
+    ref = ref_conv_transpose2d(x, layer.weight.detach().numpy(), (2, 2), (1, 1), (1, 1)) + \
+        layer.bias.detach().numpy()[:, None, None]
+    assert y.shape == (2, 4, 8, 8) and np.allclose(y, ref)
+
+
+def test_pooling_layers():
+    x = rng.standard_normal((2, 3, 6, 6))
+    assert np.allclose(nn.MaxPool2d(2)(tg.tensor(x)).numpy(), ref_max_pool2d(x, (2, 2), (2, 2),
+                                                                           (0, 0)))
+    mean = nn.MeanPooling((2, 2))(tg.tensor(x)).numpy()
+    assert np.allclose(mean, x.reshape(2, 3, 3, 2, 3, 2).mean((3, 5)))
+    assert np.allclose(nn.AdaptiveAvgPool2d(1)(tg.tensor(x)).numpy(), x.mean((2, 3),
+                                                                             keepdims=True))
+    ada = nn.AdaptiveAvgPool2d((4, 4))(tg.tensor(x)).numpy()
+    assert np.isclose(ada[0, 0, 0, 0], x[0, 0, 0:2, 0:2].mean())
+    assert np.isclose(ada[0, 0, 1, 1], x[0, 0, 1:3, 1:3].mean())
+    gradcheck(lambda t: nn.AdaptiveAvgPool2d((4, 3))(t), tg.tensor(x[:1, :1]))
+
+
+def test_dropout_mask_scaling_and_eval_identity():
+    tg.manual_seed(0)
+    layer = nn.Dropout(0.5)
+    x = tg.ones(1000, requires_grad=True)
+    y = layer(x)
+    kept = y.detach().numpy() != 0
+    assert np.all(y.detach().numpy()[kept] == 2.0)
+    assert 0.4 < kept.mean() < 0.6
+    y.sum().backward()
+    assert np.array_equal(x.grad.numpy(), kept * 2.0)  # the gradient uses the same mask
+    layer.eval()
+    assert np.array_equal(layer(x).detach().numpy(), np.ones(1000))
+    with pytest.raises(ValueError, match="p must be in"):
+        nn.Dropout(1.0)
+    with pytest.raises(ValueError, match="p must be in"):
+        nn.Dropout(-0.1)
+
+
+def test_batchnorm2d_train_and_eval():
+    bn = _params_f64(nn.BatchNorm2d(3))
+    x = rng.standard_normal((4, 3, 5, 5)) * 2 + 1
+    y = bn(tg.tensor(x)).detach().numpy()
+    ref = (x - x.mean((0, 2, 3), keepdims=True)) / np.sqrt(x.var((0, 2, 3), keepdims=True) + 1e-5)
+    assert np.allclose(y, ref)
+    assert np.allclose(bn.running_mean.numpy(), 0.1 * x.mean((0, 2, 3)))
+    n = 4 * 25
+    assert np.allclose(bn.running_var.numpy(), 0.9 + 0.1 * x.var((0, 2, 3)) * n / (n - 1))
+    bn.eval()
+    y_eval = bn(tg.tensor(x)).detach().numpy()
+    rm, rv = bn.running_mean.numpy(), bn.running_var.numpy()
+    assert np.allclose(y_eval, (x - rm[:, None, None]) / np.sqrt(rv[:, None, None] + 1e-5))
+    bn.train()
+    gradcheck(_bn_fn,
+              tg.tensor(x[:2, :, :2, :2]), tg.tensor(np.ones(3)), tg.tensor(np.zeros(3)))
+
+
+def _bn_fn(x, w, b):
+    mean = x.mean((0, 2, 3), keepdim=True)
+    var = x.var((0, 2, 3), correction=0, keepdim=True)
+    return (x - mean) / (var + 1e-5).sqrt() * w.reshape(1, 3, 1, 1) + b.reshape(1, 3, 1, 1)
+
+
+def test_batchnorm1d_and_layernorm():
+    x = rng.standard_normal((6, 4))
+    bn = _params_f64(nn.BatchNorm1d(4))
+    assert np.allclose(bn(tg.tensor(x)).detach().numpy(),
+                       (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5))
+    ln = _params_f64(nn.LayerNorm(4))
+    ref = (x - x.mean(1, keepdims=True)) / np.sqrt(x.var(1, keepdims=True) + 1e-5)
+    assert np.allclose(ln(tg.tensor(x)).detach().numpy(), ref)
+    with pytest.raises(tg.ShapeError, match="BatchNorm1d"):
+        bn(tg.randn(6, 5))
+
+
+def test_embedding_lookup_and_gradient_sums_repeats():
+    emb = _params_f64(nn.Embedding(5, 3))
+    idx = tg.tensor([1, 3, 1])
+    out = emb(idx)
+    assert np.allclose(out.detach().numpy(), emb.weight.detach().numpy()[[1, 3, 1]])
+    out.sum().backward()
+    assert emb.weight.grad.numpy()[1].tolist() == [2.0, 2.0, 2.0]
+    assert emb.weight.grad.numpy()[0].tolist() == [0.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("layer,ref", [
+    (nn.ReLU(), lambda x: np.maximum(x, 0)),
+    (nn.LeakyReLU(0.1), lambda x: np.where(x > 0, x, 0.1 * x)),
+    (nn.ELU(), lambda x: np.where(x > 0, x, np.exp(x) - 1)),
+    (nn.GELU(), lambda x: 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))),
+    (nn.Sigmoid(), lambda x: 1 / (1 + np.exp(-x))),
+    (nn.Tanh(), np.tanh),
+    (nn.Softmax(1), lambda x: np.exp(x) / np.exp(x).sum(1, keepdims=True)),
+    (nn.LogSoftmax(1), lambda x: x - np.log(np.exp(x).sum(1, keepdims=True))),
+    (nn.Elementwise("Tanh"), np.tanh),
+    (nn.Identity(), lambda x: x),
+    (nn.Flatten(), lambda x: x.reshape(len(x), -1)),
+    (nn.Reshape(2, 2), lambda x: x.reshape(len(x), 2, 2)),
+])
+def test_activation_and_shape_layers(layer, ref):
+    x = rng.uniform(0.2, 2.0, size=(3, 4)) * rng.choice([-1, 1], size=(3, 4))
+    assert np.allclose(layer(tg.tensor(x)).detach().numpy(), ref(x))
+    gradcheck(layer, tg.tensor(x))

@@ -1,0 +1,131 @@
+"""Losses against numpy references, finite differences, the seed's softmax cross-entropy formula,
+and extreme logits."""
+
+import numpy as np
+import pytest
+
+import tensorgrad as tg
+import tensorgrad_nn as nn
+from tensorgrad.testing import gradcheck
+
+F = nn.functional
+rng = np.random.default_rng(0)
+
+
+def _log_softmax(z, axis=1):
+    m = z.max(axis, keepdims=True)
+    return z - m - np.log(np.exp(z - m).sum(axis, keepdims=True))
+
+
+def test_mse_and_l1():
+    a, b = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+    assert np.isclose(F.mse_loss(tg.tensor(a), tg.tensor(b)).item(), ((a - b) ** 2).mean())
+    assert np.isclose(F.l1_loss(tg.tensor(a), tg.tensor(b), reduction="sum").item(),
+                      np.abs(a - b).sum())
+    gradcheck(lambda x, y: F.mse_loss(x, y), tg.tensor(a), tg.tensor(b))
+    gradcheck(lambda x: F.l1_loss(x, tg.tensor(b)), tg.tensor(a))
+
+
+def test_wolfram_mean_squared_loss_value():
+    loss = nn.MeanSquaredLoss()(tg.tensor([1.0, 2.0, 3.0]), tg.tensor([4.0, 0.0, 4.0]))
+    assert np.isclose(loss.item(), 4.66667, atol=1e-5)
+
+
+def test_cross_entropy_with_class_indices_matches_numpy_and_the_seed_gradient():
+    z = rng.standard_normal((5, 4))
+    y = np.array([0, 3, 1, 1, 2])
+    x = tg.tensor(z, requires_grad=True)
+    loss = F.cross_entropy(x, tg.tensor(y))
+    assert np.isclose(loss.item(), -_log_softmax(z)[np.arange(5), y].mean())
+    loss.backward()
+    softmax = np.exp(z) / np.exp(z).sum(1, keepdims=True)
+    assert np.allclose(x.grad.numpy(), (softmax - np.eye(4)[y]) / 5)
+
+
+def test_cross_entropy_options():
+    z = rng.standard_normal((6, 3, 2))
+    y = rng.integers(0, 3, (6, 2))
+    w = np.array([0.2, 1.0, 3.0])
+    logp = _log_softmax(z)
+    picked = np.take_along_axis(logp, y[:, None], 1)[:, 0]
+    ref = -(picked * w[y]).sum() / w[y].sum()
+    got = F.cross_entropy(tg.tensor(z), tg.tensor(y), weight=tg.tensor(w))
+    assert np.isclose(got.item(), ref)
+    eps = 0.1
+    smooth = -(1 - eps) * picked.mean() - eps / 3 * logp.sum(1).mean()
+    assert np.isclose(F.cross_entropy(tg.tensor(z), tg.tensor(y), label_smoothing=eps).item(),
+                      smooth)
+    probs = rng.dirichlet(np.ones(3), size=6)
+    assert np.isclose(F.cross_entropy(tg.tensor(z[:, :, 0]), tg.tensor(probs)).item(),
+                      -(probs * logp[:, :, 0]).sum(1).mean())
+    y2 = y[:, 0].copy()
+    y2[1] = -100
+    keep = y2 != -100
+    assert np.isclose(F.cross_entropy(tg.tensor(z[:, :, 0]), tg.tensor(y2)).item(),
+                      -logp[:, :, 0][np.arange(6)[keep], y2[keep]].mean())
+    assert F.cross_entropy(tg.tensor(z[:, :, 0]), tg.tensor(y2), reduction="none").shape == (6,)
+    gradcheck(lambda t: F.cross_entropy(t, tg.tensor(y), weight=tg.tensor(w),
+                                        label_smoothing=0.2), tg.tensor(z))
+
+
+def test_cross_entropy_is_finite_for_extreme_logits():
+    z = tg.tensor([[1e4, -1e4, 0.0], [-1e4, -1e4, 1e4]], requires_grad=True)
+    loss = F.cross_entropy(z, tg.tensor([0, 1]))
+    loss.backward()
+    assert np.isfinite(loss.item()) and np.isclose(loss.item(), 1e4, rtol=1e-6)
+    assert np.isfinite(z.grad.numpy()).all()
+    assert np.isfinite(tg.tensor([[1e4, -1e4]]).softmax(-1).numpy()).all()
+    assert np.isfinite(tg.tensor([[1e4, -1e4]]).log_softmax(-1).numpy()).all()
+
+
+def test_cross_entropy_rejects_bad_labels():
+    z = tg.randn(3, 4)
+    with pytest.raises(TypeError, match="class-index targets must be integers"):
+        F.cross_entropy(z, tg.tensor([0.0, 1.0, 2.0]))
+    with pytest.raises(IndexError, match="target 7 is out of range for 4 classes"):
+        F.cross_entropy(z, tg.tensor([0, 7, 1]))
+    with pytest.raises(tg.ShapeError, match="needs targets of shape \\(3,\\)"):
+        F.cross_entropy(z, tg.tensor([0, 1]))
+
+
+def test_nll_loss():
+    logp = _log_softmax(rng.standard_normal((4, 3)))
+    y = np.array([2, 0, 1, 2])
+    assert np.isclose(nn.NLLLoss()(tg.tensor(logp), tg.tensor(y)).item(),
+                      -logp[np.arange(4), y].mean())
+
+
+def test_bce_and_bce_with_logits():
+    z = rng.standard_normal(6)
+    t = rng.uniform(size=6)
+    p = 1 / (1 + np.exp(-z))
+    ref = -(t * np.log(p) + (1 - t) * np.log(1 - p)).mean()
+    assert np.isclose(nn.BCELoss()(tg.tensor(p), tg.tensor(t)).item(), ref)
+    assert np.isclose(nn.BCEWithLogitsLoss()(tg.tensor(z), tg.tensor(t)).item(), ref)
+    gradcheck(lambda x: F.binary_cross_entropy_with_logits(x, tg.tensor(t)), tg.tensor(z))
+    gradcheck(lambda x: F.binary_cross_entropy(x, tg.tensor(t)), tg.tensor(p))
+
+
+def test_bce_with_logits_is_stable_at_1e3():
+    z = tg.tensor([1e3, -1e3, 1e3, -1e3], requires_grad=True)
+    t = tg.tensor([1.0, 0.0, 0.0, 1.0])
+    loss = F.binary_cross_entropy_with_logits(z, t, reduction="none")
+    assert np.allclose(loss.detach().numpy(), [0, 0, 1e3, 1e3])
+    loss.sum().backward()
+    assert np.allclose(z.grad.numpy(), [0, 0, 1, -1])
+    assert np.isfinite(F.binary_cross_entropy(tg.tensor([0.0, 1.0]), tg.tensor([1.0, 0.0])).item())
+
+
+def test_slugnet_softmax_categorical_cross_entropy_on_probabilities():
+    z = rng.standard_normal((4, 3))
+    p = np.exp(z) / np.exp(z).sum(1, keepdims=True)
+    y = np.array([0, 2, 2, 1])
+    loss = nn.SoftmaxCategoricalCrossEntropy()(tg.tensor(p), tg.tensor(y))
+    assert np.isclose(loss.item(), -np.log(p[np.arange(4), y]).mean())
+    onehot = nn.SoftmaxCategoricalCrossEntropy()(tg.tensor(p), tg.tensor(np.eye(3)[y]))
+    assert np.isclose(onehot.item(), loss.item())
+
+
+def test_loss_shape_mismatch_is_a_clear_error():
+    with pytest.raises(tg.ShapeError, match="mse_loss: input shape \\(3,\\) and target shape"):
+        F.mse_loss(tg.ones(3), tg.ones(4))

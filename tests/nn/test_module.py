@@ -1,0 +1,160 @@
+"""Module mechanics: registration order, traversal, train/eval, state_dict errors, containers,
+Graph ports, summary, and the rule that tensorgrad_nn defines no backward."""
+
+import ast
+import pathlib
+
+import numpy as np
+import pytest
+
+import tensorgrad as tg
+import tensorgrad_nn as nn
+
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(3, 4)
+        self.drop = nn.Dropout(0.2)
+        self.fc2 = nn.Linear(4, 2)
+        self.register_buffer("steps", tg.tensor(0))
+
+    def forward(self, x):
+        return self.fc2(self.drop(self.fc1(x).relu()))
+
+
+def test_parameters_in_definition_order_and_named():
+    m = Block()
+    names = [n for n, _ in m.named_parameters()]
+    assert names == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+    assert [type(c).__name__ for c in m.children()] == ["Linear", "Dropout", "Linear"]
+    assert len(list(m.modules())) == 4
+    assert list(m.state_dict()) == ["steps"] + names  # own state first, as PyTorch
+
+
+def test_train_eval_propagates():
+    m = Block()
+    m.eval()
+    assert not m.drop.training
+    m.train()
+    assert m.drop.training
+
+
+def test_zero_grad_and_shared_parameter_counted_once():
+    shared = nn.Linear(2, 2)
+    m = nn.Sequential(shared, nn.Tanh(), shared)
+    assert len(list(m.parameters())) == 2
+    m(tg.randn(3, 2)).sum().backward()
+    assert shared.weight.grad is not None
+    m.zero_grad()
+    assert shared.weight.grad is None
+
+
+def test_layer_applied_twice_gets_both_gradient_contributions():
+    lin = nn.Linear(2, 2, bias=False).double()
+    x = tg.tensor(np.array([[1.0, 2.0]]))
+    lin(lin(x)).sum().backward()
+    w = lin.weight.detach().numpy()
+    x0 = x.numpy()
+    g_out = np.ones((1, 2))
+    expected = g_out.T @ (x0 @ w.T) + (g_out @ w).T @ x0
+    assert np.allclose(lin.weight.grad.numpy(), expected)
+
+
+def test_load_state_dict_reports_missing_unexpected_and_mismatched():
+    m = Block()
+    sd = m.state_dict()
+    sd.pop("fc1.bias")
+    sd["extra.weight"] = tg.ones(1)
+    sd["fc2.weight"] = tg.ones(5, 5)
+    with pytest.raises(KeyError) as err:
+        m.load_state_dict(sd)
+    text = str(err.value)
+    assert "missing keys: ['fc1.bias']" in text
+    assert "unexpected keys: ['extra.weight']" in text
+    assert "fc2.weight: checkpoint (5, 5) vs model (2, 4)" in text
+
+
+def test_load_state_dict_copies_values():
+    a, b = Block(), Block()
+    b.load_state_dict(a.state_dict())
+    x = tg.randn(5, 3)
+    a.eval()
+    b.eval()
+    assert np.array_equal(a(x).detach().numpy(), b(x).detach().numpy())
+
+
+def test_nested_repr():
+    text = repr(nn.Sequential(nn.Linear(2, 3), nn.Sequential(nn.ReLU())))
+    assert "(0): Linear(in_features=2, out_features=3, bias=True)" in text
+    assert "(1): Sequential(\n    (0): ReLU()\n  )" in text
+
+
+def test_module_list_and_dict():
+    ml = nn.ModuleList([nn.Linear(2, 2), nn.Linear(2, 2)])
+    md = nn.ModuleDict({"a": nn.Linear(2, 1)})
+    holder = nn.Sequential(nn.Identity())
+    holder.extra = ml
+    holder.heads = md
+    assert len(list(holder.parameters())) == 6
+    assert "a" in md and len(ml) == 2
+
+
+def test_wolfram_netgraph_ports_and_port_gradient():
+    net = nn.Graph({"tanh": nn.Elementwise(tg.tanh), "sig": nn.Elementwise(tg.sigmoid),
+                    "total": nn.Total()},
+                   [("Input1", "tanh"), ("Input2", "sig"), (("tanh", "sig"), "total")])
+    x1 = tg.tensor([0.1, -2.4], requires_grad=True)
+    x2 = tg.tensor([-1.2, 3.4])
+    y = net(Input1=x1, Input2=x2)
+    assert np.allclose(y.detach().numpy(), [0.331143, -0.0159703], atol=1e-6)
+    y.sum().backward()
+    assert np.allclose(x1.grad.numpy(), [0.990066, 0.0323837], atol=1e-6)
+    assert net.input_ports == ["Input1", "Input2"]
+    assert np.allclose(net(x1.detach(), x2).numpy(), y.detach().numpy())
+
+
+def test_graph_with_wolfram_list_layers_and_nesting():
+    inner = nn.Sequential(nn.Sequential(nn.Linear(2, 2)))
+    net = nn.Graph([inner, nn.Elementwise("Tanh")], [("Input", 1), (1, 2)])
+    assert net(tg.randn(3, 2)).shape == (3, 2)
+    with pytest.raises(ValueError, match="cycle"):
+        nn.Graph({"a": nn.Identity(), "b": nn.Identity()}, [("a", "b"), ("b", "a")], output="b")
+
+
+def test_netchain_equals_composition():
+    data = tg.tensor([1.0, 2.0, 3.0])
+    net = nn.Chain(nn.Elementwise("Tanh"), nn.Elementwise("LogisticSigmoid"))
+    assert np.allclose(net(data).numpy(), [0.6817, 0.723927, 0.730085], atol=1e-5)
+
+
+def test_summary_prints_shapes_and_counts_before_training():
+    model = nn.Sequential(nn.LazyConv2d(6, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                          nn.Dense(10))
+    lines = []
+    text = nn.summary(model, (1, 28, 28), print_fn=lines.append)
+    assert "('N', 6, 24, 24)" in text and "('N', 864)" in text
+    assert f"Total params: {156 + 8650:,}" in text
+    assert model[0].weight.shape == (6, 1, 5, 5)
+
+
+def test_no_function_subclass_or_backward_in_tensorgrad_nn():
+    """The nn package is built only from primitives: it may not define a Function subclass or a
+    method called backward anywhere."""
+    root = pathlib.Path(nn.__file__).parent
+    offenders = []
+    for path in root.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef):
+                bases = [ast.unparse(b) for b in node.bases]
+                if any("Function" in b for b in bases):
+                    offenders.append(f"{path.name}: class {node.name}({', '.join(bases)})")
+            if isinstance(node, ast.FunctionDef) and node.name == "backward":
+                offenders.append(f"{path.name}: def backward")
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [a.name for a in node.names]
+                module = getattr(node, "module", "") or ""
+                if "backends" in module or any("backends" in n for n in names):
+                    offenders.append(f"{path.name}: imports kernels ({module})")
+    assert not offenders, offenders
