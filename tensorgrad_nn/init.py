@@ -28,7 +28,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
 
 def fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
-    """fan_in = in * receptive field, fan_out = out * receptive field for an (out, in, *k) weight."""
+    """fan_in = in * receptive, fan_out = out * receptive field, for an (out, in, *k) weight."""
     if tensor.ndim < 2:
         raise ValueError(f"fan_in_and_fan_out: needs at least 2 dims, got shape {tensor.shape}")
     receptive = int(np.prod(tensor.shape[2:])) if tensor.ndim > 2 else 1
