@@ -1,7 +1,7 @@
 """tensorgrad_nn: PyTorch-style modules, losses, initializers, optimizers, checkpoints and a fit
 API, built only from tensorgrad primitives (no backward anywhere in this package)."""
 
-from . import functional, init, optim
+from . import data, functional, init, optim, train
 from .containers import Graph, ModuleDict, ModuleList, Sequential
 from .layers import (
     ELU,
@@ -49,6 +49,9 @@ from .losses import (
 from .module import Module, Parameter, UninitializedParameter
 from .serialization import CheckpointError, load, save
 from .summary import summary
+from .train import ClassDecoder, Model
+
+datasets = data.datasets
 
 Chain = Sequential  # Wolfram's NetChain
 NetGraph = Graph

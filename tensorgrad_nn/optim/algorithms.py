@@ -37,7 +37,9 @@ class SGD(Optimizer):
 class RMSprop(Optimizer):
     """v = alpha v + (1 - alpha) g^2;  p -= lr g / (sqrt(v) + eps) (centered: v - mean(g)^2)."""
 
-    def __init__(self, params=None, lr: float | None = 0.01, alpha: float = 0.99,
+    default_lr = 0.01
+
+    def __init__(self, params=None, lr: float | None = None, alpha: float = 0.99,
                  eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
                  centered: bool = False):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
@@ -74,8 +76,7 @@ class RMSProp(RMSprop):
     """Slugnet's name: RMSProp() without parameters; Model.fit binds them with its lr."""
 
     def __init__(self, params=None, lr: float | None = None, rho: float = 0.9, eps: float = 1e-8):
-        super().__init__(params, lr=lr if lr is not None else (0.01 if params else None),
-                         alpha=rho, eps=eps)
+        super().__init__(params, lr=lr, alpha=rho, eps=eps)
 
 
 class Adam(Optimizer):
@@ -83,8 +84,9 @@ class Adam(Optimizer):
     p -= lr m^ / (sqrt(v^) + eps). weight_decay adds wd p to g (L2), as torch.optim.Adam."""
 
     _decoupled = False
+    default_lr = 1e-3
 
-    def __init__(self, params=None, lr: float | None = 1e-3, betas=(0.9, 0.999),
+    def __init__(self, params=None, lr: float | None = None, betas=(0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False):
         if not 0 <= betas[0] < 1 or not 0 <= betas[1] < 1:
             raise ValueError(f"{type(self).__name__}: betas must be in [0, 1), got {betas}")
@@ -122,7 +124,7 @@ class AdamW(Adam):
 
     _decoupled = True
 
-    def __init__(self, params=None, lr: float | None = 1e-3, betas=(0.9, 0.999),
+    def __init__(self, params=None, lr: float | None = None, betas=(0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
 
@@ -130,7 +132,9 @@ class AdamW(Adam):
 class Adagrad(Optimizer):
     """s += g^2;  p -= lr / (1 + (t - 1) lr_decay) g / (sqrt(s) + eps)."""
 
-    def __init__(self, params=None, lr: float | None = 0.01, lr_decay: float = 0.0,
+    default_lr = 0.01
+
+    def __init__(self, params=None, lr: float | None = None, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
                  eps: float = 1e-10):
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,

@@ -10,7 +10,10 @@ import tensorgrad as tg
 
 class Optimizer:
     """params: an iterable of tensors or of dicts {'params': [...], **overrides}. Slugnet-style
-    construction without params (RMSProp()) is allowed; Model.fit binds them later."""
+    construction without params (RMSProp()) is allowed; Model.fit binds them later, with the
+    Model's lr unless one was given here. default_lr applies when lr is left out."""
+
+    default_lr: float | None = None
 
     def __init__(self, params, defaults: dict):
         self.defaults = dict(defaults)
@@ -43,6 +46,8 @@ class Optimizer:
         for key, value in self.defaults.items():
             group.setdefault(key, value)
         if group.get("lr") is None:
+            group["lr"] = self.default_lr
+        if group["lr"] is None:
             raise ValueError(f"{type(self).__name__}: no learning rate given")
         self.param_groups.append(group)
 

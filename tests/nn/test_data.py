@@ -1,0 +1,155 @@
+"""Data: the IDX parser on files the test writes, checksums, the download path through a
+monkeypatched opener, offline errors, the embedded MNIST-5k, DataLoader batching and seeding."""
+
+import gzip
+import hashlib
+import importlib
+import io
+import urllib.error
+
+import numpy as np
+import pytest
+
+import tensorgrad as tg
+import tensorgrad_nn as nn
+
+mnist_module = importlib.import_module("tensorgrad_nn.data.datasets.mnist")
+
+
+def _idx(array: np.ndarray, code: int = 0x08) -> bytes:
+    header = bytes([0, 0, code, array.ndim]) + b"".join(
+        int(n).to_bytes(4, "big") for n in array.shape)
+    return header + array.astype(array.dtype.newbyteorder(">")).tobytes()
+
+
+def test_read_idx_parses_images_and_labels_gzipped_or_not():
+    images = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
+    assert np.array_equal(mnist_module.read_idx(_idx(images)), images)
+    assert np.array_equal(mnist_module.read_idx(gzip.compress(_idx(images))), images)
+    ints = np.array([1, -2, 300], dtype=np.int32)
+    assert np.array_equal(mnist_module.read_idx(_idx(ints, 0x0C)), ints)
+
+
+def test_read_idx_rejects_bad_files():
+    with pytest.raises(mnist_module.MnistError, match="bad magic"):
+        mnist_module.read_idx(b"\x01\x02\x08\x01")
+    good = _idx(np.zeros((2, 2), dtype=np.uint8))
+    with pytest.raises(mnist_module.MnistError, match="expected 4 bytes"):
+        mnist_module.read_idx(good[:-1])
+
+
+class _FakeResponse(io.BytesIO):
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _fake_mnist(monkeypatch, n_train=6, n_test=4):
+    rng = np.random.default_rng(0)
+    files = {}
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        files[f"{prefix}-images-idx3-ubyte.gz"] = gzip.compress(
+            _idx(rng.integers(0, 256, (n, 28, 28)).astype(np.uint8)))
+        files[f"{prefix}-labels-idx1-ubyte.gz"] = gzip.compress(
+            _idx(rng.integers(0, 10, n).astype(np.uint8)))
+    monkeypatch.setattr(mnist_module, "FILES",
+                        {k: hashlib.sha256(v).hexdigest() for k, v in files.items()})
+    return files
+
+
+def test_download_through_opener_checks_and_caches(tmp_path, monkeypatch):
+    files = _fake_mnist(monkeypatch)
+    calls = []
+
+    def opener(url, timeout):
+        calls.append(url)
+        return _FakeResponse(files[url.rsplit("/", 1)[1]])
+
+    x, y = nn.datasets.mnist(train=True, root=tmp_path, opener=opener)
+    assert x.shape == (6, 1, 28, 28) and x.dtype == np.float32 and 0 <= x.min() <= x.max() <= 1
+    assert y.shape == (6,) and y.dtype == np.int64
+    assert len(calls) == 2
+    x2, _ = nn.datasets.mnist(train=True, root=tmp_path, opener=None, download=False)
+    assert np.array_equal(x, x2)  # read from the cache, no opener needed
+
+
+def test_checksum_mismatch_tries_next_mirror_then_fails(tmp_path, monkeypatch):
+    files = _fake_mnist(monkeypatch)
+
+    def opener(url, timeout):
+        return _FakeResponse(b"not mnist" + files[url.rsplit("/", 1)[1]][:10])
+
+    with pytest.raises(mnist_module.MnistError, match="sha256 mismatch"):
+        nn.datasets.mnist(root=tmp_path, opener=opener)
+    assert not list(tmp_path.rglob("*.gz"))
+
+
+def test_offline_is_a_clear_error_not_a_hang(tmp_path, monkeypatch):
+    _fake_mnist(monkeypatch)
+
+    def offline(url, timeout):
+        assert timeout <= 30
+        raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
+
+    with pytest.raises(mnist_module.MnistError, match="(?s)could not download.*offline.*mnist_5k"):
+        nn.datasets.mnist(root=tmp_path, opener=offline)
+    with pytest.raises(mnist_module.MnistError, match="download=False"):
+        nn.datasets.mnist(root=tmp_path / "empty", download=False)
+
+
+def test_corrupt_cached_file_is_reported(tmp_path, monkeypatch):
+    _fake_mnist(monkeypatch)
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    (folder / "train-images-idx3-ubyte.gz").write_bytes(b"garbage")
+    with pytest.raises(mnist_module.MnistError, match="wrong sha256"):
+        nn.datasets.mnist(root=tmp_path, download=False)
+
+
+def test_embedded_mnist_5k_split_is_deterministic_and_disjoint():
+    x, y = nn.datasets.mnist_5k()
+    xt, yt = nn.datasets.mnist_5k(train=False)
+    assert x.shape == (4000, 1, 28, 28) and xt.shape == (1000, 1, 28, 28)
+    assert set(np.unique(y)) == set(range(10)) and set(np.unique(yt)) == set(range(10))
+    x2, _ = nn.datasets.mnist_5k()
+    assert np.array_equal(x, x2)
+    train_rows = {row.tobytes() for row in x.reshape(4000, -1)}
+    assert not any(row.tobytes() in train_rows for row in xt.reshape(1000, -1))
+
+
+def test_dataloader_batches_and_drop_last():
+    ds = nn.data.TensorDataset(np.arange(10).reshape(10, 1), np.arange(10))
+    batches = list(nn.data.DataLoader(ds, batch_size=4))
+    assert [len(b[1]) for b in batches] == [4, 4, 2]
+    assert batches[0][1].tolist() == [0, 1, 2, 3]
+    assert len(nn.data.DataLoader(ds, batch_size=4, drop_last=True)) == 2
+    assert [len(b[1]) for b in nn.data.DataLoader(ds, batch_size=4, drop_last=True)] == [4, 4]
+
+
+def test_dataloader_shuffle_is_seeded():
+    ds = nn.data.TensorDataset(np.arange(20))
+
+    def order(seed):
+        tg.manual_seed(seed)
+        return [b[0].tolist() for b in nn.data.DataLoader(ds, batch_size=5, shuffle=True)]
+
+    assert order(3) == order(3)
+    assert order(3) != order(4)
+    flat = sorted(v for batch in order(3) for v in batch)
+    assert flat == list(range(20))
+
+
+def test_dataloader_over_a_plain_dataset_collates():
+    class Squares(nn.data.Dataset):
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, i):
+            return np.array([i, i * i], dtype=np.float32), i
+
+    (x, y), = list(nn.data.DataLoader(Squares(), batch_size=5))
+    assert x.shape == (5, 2) and y.tolist() == [0, 1, 2, 3, 4]
+    a, b = nn.data.random_split(Squares(), [3, 2], seed=0)
+    assert len(a) == 3 and len(b) == 2
