@@ -23,7 +23,10 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
-    return Tensor(np.asarray(array))
+    """A tensor sharing memory with a numpy array (no copy; writes to either show in both)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected an ndarray, got {type(array).__name__}")
+    return Tensor._make(array, CPU, False, None)
 
 
 def _shape(size) -> tuple:

@@ -17,7 +17,7 @@ class Tensor:
     `tensor(data)` keeps an ndarray's dtype; Python floats and lists become float32, ints int64.
     """
 
-    __slots__ = ("_data", "_requires_grad", "grad", "_node", "_version", "_device", "__weakref__")
+    __slots__ = ("_data", "_requires_grad", "grad", "_node", "_vc", "_device", "__weakref__")
     __array_ufunc__ = None  # numpy defers to Tensor's operators: ndarray * Tensor -> Tensor
     __array_priority__ = 1000
 
@@ -29,14 +29,14 @@ class Tensor:
         self._data = array
         self._device = dev
         self._node = None
-        self._version = 0
+        self._vc = [0]
         self.grad = None
         self._requires_grad = False
         if requires_grad:
             self.requires_grad = True
 
     @staticmethod
-    def _make(data, device, requires_grad: bool, node) -> Tensor:
+    def _make(data, device, requires_grad: bool, node, version=None) -> Tensor:
         if isinstance(data, np.generic):  # numpy ufuncs turn 0-d arrays into scalars
             data = np.asarray(data)
         t = object.__new__(Tensor)
@@ -44,22 +44,32 @@ class Tensor:
         t._device = device
         t._requires_grad = requires_grad
         t._node = node
-        t._version = 0
+        t._vc = [0] if version is None else version
         t.grad = None
         return t
+
+    # The version counter counts in-place changes; views share their base's counter (a list),
+    # so changing either is seen by a backward that saved the other.
+
+    @property
+    def _version(self) -> int:
+        return self._vc[0]
+
+    def _bump(self) -> None:
+        self._vc[0] += 1
 
     # ----- attributes ------------------------------------------------------------------------
 
     @property
     def data(self) -> Tensor:
         """A tensor sharing this one's array, detached from the graph (PyTorch's .data)."""
-        return Tensor._make(self._data, self._device, False, None)
+        return Tensor._make(self._data, self._device, False, None, self._vc)
 
     @data.setter
     def data(self, value) -> None:
         value = value._data if isinstance(value, Tensor) else np.asarray(value)
         self._data = value
-        self._version += 1
+        self._bump()
 
     @property
     def requires_grad(self) -> bool:
@@ -128,13 +138,22 @@ class Tensor:
     # ----- conversion ------------------------------------------------------------------------
 
     def numpy(self) -> np.ndarray:
-        """The values as a numpy array (shares memory on the CPU; copies from a GPU)."""
+        """The values as a read-only numpy array (a view on the CPU, a copy from a GPU).
+
+        Read-only because the array may be saved for a backward pass: a write through it would
+        change a gradient silently (version counters only see tensor ops). Copy it
+        (np.array(t)) to get an array you can change.
+        """
         if self._requires_grad:
             raise RuntimeError(
                 "numpy: can't call numpy() on a tensor that requires grad; use "
                 "tensor.detach().numpy()"
             )
-        return self._device.backend.to_host(self._data)
+        array = self._device.backend.to_host(self._data)
+        if array is self._data:
+            array = array.view()
+            array.flags.writeable = False
+        return array
 
     def __array__(self, dtype=None, copy=None):
         array = self._device.backend.to_host(self._data)
@@ -172,8 +191,8 @@ class Tensor:
         return int(self.item())
 
     def detach(self) -> Tensor:
-        """The same values, cut from the graph (shares memory)."""
-        return Tensor._make(self._data, self._device, False, None)
+        """The same values, cut from the graph (shares memory and the version counter)."""
+        return Tensor._make(self._data, self._device, False, None, self._vc)
 
     def detach_(self) -> Tensor:
         self._node = None
@@ -249,21 +268,21 @@ class Tensor:
     def fill_(self, value) -> Tensor:
         self._check_inplace("fill_")
         self._data[...] = value
-        self._version += 1
+        self._bump()
         return self
 
     def copy_(self, src) -> Tensor:
         self._check_inplace("copy_")
         src = src._data if isinstance(src, Tensor) else np.asarray(src)
         self._data[...] = src
-        self._version += 1
+        self._bump()
         return self
 
     def _inplace(self, op: str, fn, other) -> Tensor:
         self._check_inplace(op)
         other = other._data if isinstance(other, Tensor) else other
         fn(self._data, other, out=self._data, casting="same_kind")
-        self._version += 1
+        self._bump()
         return self
 
     def add_(self, other, alpha=1) -> Tensor:
@@ -289,7 +308,7 @@ class Tensor:
         self._check_inplace("setitem")
         value = value._data if isinstance(value, Tensor) else value
         self._device.backend.setitem(self._data, _ops().indexing.normalize_index(index), value)
-        self._version += 1
+        self._bump()
 
     # ----- printing --------------------------------------------------------------------------
 
@@ -412,8 +431,7 @@ def _to_array(data, dtype) -> np.ndarray:
     if hasattr(data, "__cuda_array_interface__") or type(data).__module__.startswith("numba"):
         return data
     if isinstance(data, np.ndarray) or isinstance(data, np.generic):
-        array = np.asarray(data)
-        return array if dtype is None else array.astype(dtype)
+        return np.array(data, dtype=dtype, copy=True)  # tensor() copies, as torch.tensor does
     array = np.asarray(data)
     if dtype is not None:
         return array.astype(dtype)

@@ -249,6 +249,9 @@ class Module:
                 target.materialize(shape, dtype=np.asarray(value).dtype)
             if tuple(target.shape) != shape:
                 mismatched.append(f"{key}: checkpoint {shape} vs model {tuple(target.shape)}")
+            elif np.dtype(value.dtype).kind != target.dtype.kind:
+                mismatched.append(f"{key}: checkpoint dtype {value.dtype} vs model "
+                                  f"{target.dtype}")
         if strict and (missing or unexpected or mismatched):
             parts = []
             if missing:
@@ -256,10 +259,10 @@ class Module:
             if unexpected:
                 parts.append(f"unexpected keys: {unexpected}")
             if mismatched:
-                parts.append(f"shape mismatch: {mismatched}")
+                parts.append(f"shape/dtype mismatch: {mismatched}")
             raise KeyError("load_state_dict: " + "; ".join(parts))
         if mismatched:
-            raise ValueError("load_state_dict: shape mismatch: " + "; ".join(mismatched))
+            raise ValueError("load_state_dict: shape/dtype mismatch: " + "; ".join(mismatched))
         with tg.no_grad():
             for key, (_, table, name) in own.items():
                 if key in state_dict:
@@ -269,7 +272,7 @@ class Module:
                     target = table[name]
                     target._data = target._device.backend.asarray(
                         array.astype(target.dtype, copy=True))
-                    target._version += 1
+                    target._bump()
         for module in self.modules():
             if hasattr(module, "_on_load"):
                 module._on_load()
@@ -286,7 +289,7 @@ class Module:
                     new = fn(t.detach())
                     t._data = new._data
                     t._device = new._device
-                    t._version += 1
+                    t._bump()
                     if t.grad is not None:
                         t.grad = fn(t.grad)
         return self

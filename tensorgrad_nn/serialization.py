@@ -10,6 +10,7 @@ flushed, fsync'ed and renamed over the target, so an interrupted save leaves the
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -19,6 +20,7 @@ import numpy as np
 import tensorgrad as tg
 
 _META_KEY = "tensorgrad.tree"
+_SUM_KEY = "tensorgrad.sha256"  # over the tensors' names and bytes: catches flipped bits
 
 
 class CheckpointError(ValueError):
@@ -71,7 +73,11 @@ def save(obj, path) -> None:
         tree = {"__flat__": list(obj)}
     else:
         tree = _flatten(obj, [], tensors)
-    data = save(tensors, metadata={_META_KEY: json.dumps(tree)})
+    body = hashlib.sha256()
+    for key in sorted(tensors):
+        body.update(key.encode())
+        body.update(tensors[key].tobytes())
+    data = save(tensors, metadata={_META_KEY: json.dumps(tree), _SUM_KEY: body.hexdigest()})
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".safetensors", dir=folder)
     try:
@@ -114,7 +120,16 @@ def load(path):
     except (SafetensorError, ValueError, OverflowError) as e:
         raise CheckpointError(f"load: {path} is not a valid safetensors checkpoint ({e})") from None
     metadata = _metadata(data)
-    tensors = {k: tg.tensor(np.array(v, copy=True)) for k, v in arrays.items()}
+    expected = metadata.get(_SUM_KEY)
+    if expected is not None:
+        body = hashlib.sha256()
+        for key in sorted(arrays):
+            body.update(key.encode())
+            body.update(np.ascontiguousarray(arrays[key]).tobytes())
+        if body.hexdigest() != expected:
+            raise CheckpointError(f"load: {path} is corrupted: its tensors do not match the "
+                                  "checksum written when it was saved")
+    tensors = {k: tg.tensor(v) for k, v in arrays.items()}
     tree = metadata.get(_META_KEY)
     if tree is None:
         return tensors

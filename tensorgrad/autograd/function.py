@@ -8,6 +8,7 @@ on and an input requires grad, returns a tensor whose node is the Function insta
 
 from __future__ import annotations
 
+import contextvars
 import os
 import sys
 import weakref
@@ -15,6 +16,8 @@ import weakref
 import numpy as np
 
 from .mode import _anomaly, _grad_enabled
+
+_in_backward = contextvars.ContextVar("tensorgrad_in_backward", default=None)
 
 Tensor = None  # set by tensorgrad.tensor (the tensor module imports this one)
 
@@ -52,6 +55,7 @@ class Function:
     _versions = ()
     _output = None
     _trace = None
+    may_view = False  # True for ops whose output can be a view of input 0 (reshape, slicing...)
 
     @staticmethod
     def forward(ctx, *args, **params):
@@ -82,17 +86,22 @@ class Function:
         out = cls.forward(ctx, *arrays, **params)
         if _anomaly.get():
             _check_forward(cls, args, out)
+        version = None
+        if cls.may_view and out.base is not None and args[0]._data is not None:
+            if out.base is arrays[0] or out.base is arrays[0].base:
+                version = args[0]._vc  # a view: in-place changes to either are seen by both
         if requires and _grad_enabled.get() and out.dtype.kind == "f":
             ctx.inputs = args
             ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
-            if ctx._saved:
-                ctx._versions = tuple(a._version if isinstance(a, Tensor) else 0 for a in args)
             if _anomaly.get():
                 ctx._trace = _user_frame()
-            result = Tensor._make(out, device, True, ctx)
+            result = Tensor._make(out, device, True, ctx, version)
+            if ctx._saved:
+                ctx._versions = tuple(a._vc[0] if isinstance(a, Tensor) else 0 for a in args) + (
+                    result._vc[0],)
             ctx._output = weakref.ref(result)
             return result
-        return Tensor._make(out, device, False, None)
+        return Tensor._make(out, device, False, None, version)
 
     # ----- what forward and backward use -------------------------------------------------------
 
@@ -134,7 +143,7 @@ class Function:
                     )
                 return a
         if output is not None and output._data is array:
-            if output._version != 0:
+            if self._versions and output._version != self._versions[-1]:
                 raise RuntimeError(
                     f"backward: the output of {self.name} with shape {tuple(output.shape)} was "
                     "modified in place after it was saved for backward; clone() it first."
@@ -155,7 +164,14 @@ class Function:
     # ----- what the engine calls ---------------------------------------------------------------
 
     def _backward(self, grad, retain_graph: bool) -> tuple:
-        grads = type(self).backward(self, grad)
+        if _anomaly.get():
+            token = _in_backward.set(self)
+            try:
+                grads = type(self).backward(self, grad)
+            finally:
+                _in_backward.reset(token)
+        else:
+            grads = type(self).backward(self, grad)
         if not isinstance(grads, tuple):
             grads = (grads,)
         if len(grads) != len(self.inputs):
@@ -181,11 +197,19 @@ def _shapes(args) -> str:
 
 
 def _check_forward(cls, args, out) -> None:
-    if _has_non_finite(out):
+    if not _has_non_finite(out):
+        return
+    node = _in_backward.get()
+    if node is not None:
         raise AnomalyError(
-            f"{cls.__name__} produced NaN/Inf in its output (input shapes {_shapes(args)}) "
-            f"at {_user_frame()}"
+            f"{node.name}.backward produced NaN/Inf (in its {cls.__name__} step; input shapes "
+            f"{_shapes(node.inputs)}); the op was created at "
+            f"{node._trace or '<run forward under detect_anomaly to see where>'}"
         )
+    raise AnomalyError(
+        f"{cls.__name__} produced NaN/Inf in its output (input shapes {_shapes(args)}) "
+        f"at {_user_frame()}"
+    )
 
 
 def _mixed_devices(cls, args) -> None:

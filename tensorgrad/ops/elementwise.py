@@ -315,6 +315,8 @@ class Clone(Function):
 class ToDevice(Function):
     """y = x copied to another device;  dx = gy copied back."""
 
+    may_view = True
+
     @staticmethod
     def forward(ctx, x, device=None):
         ctx.source = ctx.device

@@ -13,6 +13,8 @@ from ..tensor import Tensor
 class GetItem(Function):
     """y = x[index];  dx = index_add(zeros(x.shape), index, gy)."""
 
+    may_view = True
+
     @staticmethod
     def forward(ctx, x, index=()):
         ctx.in_shape, ctx.index = x.shape, index

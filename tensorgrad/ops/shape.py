@@ -14,6 +14,8 @@ from ._util import normalize_dim
 class Reshape(Function):
     """y = x viewed with a new shape;  dx = gy reshaped back."""
 
+    may_view = True
+
     @staticmethod
     def forward(ctx, x, shape=()):
         ctx.in_shape = x.shape
@@ -33,6 +35,8 @@ class Reshape(Function):
 class Permute(Function):
     """y = x with its dims reordered;  dx = gy with the inverse order."""
 
+    may_view = True
+
     @staticmethod
     def forward(ctx, x, dims=()):
         ctx.dims = dims
@@ -45,6 +49,8 @@ class Permute(Function):
 
 class Expand(Function):
     """y = x broadcast to shape (no copy);  dx = sum_to(gy, x.shape)."""
+
+    may_view = True
 
     @staticmethod
     def forward(ctx, x, shape=()):

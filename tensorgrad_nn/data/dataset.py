@@ -38,7 +38,7 @@ class TensorDataset(Dataset):
         return tuple(tg.tensor(a[index]) for a in self.arrays)
 
     def get_batch(self, indices: np.ndarray):
-        return tuple(tg.tensor(a[indices]) for a in self.arrays)
+        return tuple(tg.from_numpy(np.ascontiguousarray(a[indices])) for a in self.arrays)
 
 
 class Subset(Dataset):

@@ -69,7 +69,7 @@ class Model(Module):
         order = rng.permutation(n) if shuffle else np.arange(n)
         for start in range(0, n, self.batch_size):
             idx = order[start:start + self.batch_size]
-            yield (tg.tensor(x[idx], device=self.device), tg.tensor(y[idx], device=self.device))
+            yield (tg.from_numpy(x[idx]).to(self.device), tg.from_numpy(y[idx]).to(self.device))
 
     def fit(self, X, y, validation_data=None, validation_split: float | None = None,
             callbacks=(), verbose: bool = True) -> History:
