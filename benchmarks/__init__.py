@@ -1,0 +1,1 @@
+"""Benchmarks against PyTorch CPU in the same process: `python -m benchmarks`."""

@@ -1,0 +1,177 @@
+"""tensorgrad against PyTorch CPU, same process, same threads, same dtype (float32), interleaved.
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m benchmarks [--json out.json]
+        [--only NAME ...] [--repeats 30] [--gpu]
+
+Prints one row per workload: the median time of each library, the ratio tensorgrad / PyTorch,
+and tensorgrad's achieved GFLOP/s as a fraction of numpy's float32 GEMM peak measured in the same
+run. PyTorch is optional (pip install -e ".[bench]"); without it only tensorgrad's times print.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from . import workloads
+
+
+def gemm_peak_gflops(n: int = 1024, repeats: int = 10) -> float:
+    a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
+    b = a.copy()
+    a @ b
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        a @ b
+        times.append(time.perf_counter() - t)
+    return 2 * n ** 3 / min(times) / 1e9
+
+
+SETTLE_S = 0.3
+
+
+def _median_interleaved(fns, repeats: int, block: int = 5):
+    """Alternate the callables in blocks of `block` calls until each ran `repeats` timed calls;
+    the median seconds of each. Between blocks the process sleeps SETTLE_S and the first call of
+    every block is not timed: on 2 cores the worker threads of one library (OpenBLAS, PyTorch's
+    OpenMP) keep spinning for up to ~200 ms after it returns, and slowed the other library 2-5x
+    when calls alternated one by one (measured; see benchmarks/README.md)."""
+    samples = [[] for _ in fns]
+    while any(fn is not None and len(s) < repeats for fn, s in zip(fns, samples)):
+        for fn, s in zip(fns, samples):
+            if fn is None or len(s) >= repeats:
+                continue
+            time.sleep(SETTLE_S)
+            fn()
+            for _ in range(block):
+                t = time.perf_counter()
+                fn()
+                s.append(time.perf_counter() - t)
+    return [statistics.median(s) if s else None for s in samples]
+
+
+def _time_to_first_step(cold: bool) -> float:
+    """A fresh interpreter: import tensorgrad, build LeNet-5, one training step."""
+    env = dict(os.environ)
+    if cold:
+        import tempfile
+
+        env["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="tg-cold-")
+    code = ("import time; t=time.perf_counter(); import benchmarks.workloads as w; "
+            "step = w.lenet_tg(64)[0]; step(); print(time.perf_counter()-t)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    if out.returncode:
+        raise RuntimeError(out.stderr)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def _import_time(module: str) -> float:
+    code = f"import time; t=time.perf_counter(); import {module}; print(time.perf_counter()-t)"
+    best = []
+    for _ in range(3):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        best.append(float(out.stdout.strip()))
+    return min(best)
+
+
+def _peak_rss_mlp() -> float:
+    # VmHWM, not ru_maxrss: the latter survives exec, so it would report this parent's peak
+    code = ("import benchmarks.workloads as w; step = w.mlp_tg(128, 'sgd')[0]\n"
+            "for _ in range(300): step()\n"
+            "print([int(l.split()[1]) / 1024 for l in open('/proc/self/status') "
+            "if l.startswith('VmHWM')][0])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    if out.returncode:
+        raise RuntimeError(out.stderr)
+    return float(out.stdout.strip())
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--json", help="write the table to this file")
+    p.add_argument("--only", nargs="*", help="run only workloads whose name contains these")
+    p.add_argument("--repeats", type=int, default=30)
+    p.add_argument("--gpu", action="store_true", help="time the CUDA workloads (real GPU)")
+    p.add_argument("--skip-startup", action="store_true", help="skip (g), the fresh-process runs")
+    p.add_argument("--library", choices=["both", "tensorgrad", "torch"], default="both",
+                   help="time one library alone (one process each, no shared thread pools)")
+    args = p.parse_args(argv)
+
+    torch = workloads.torch_or_none()
+    threads = int(os.environ.get("BENCH_THREADS", os.cpu_count() or 1))
+    if torch is not None:
+        torch.set_num_threads(threads)
+    peak = gemm_peak_gflops()
+    device = "cuda" if args.gpu else "cpu"
+    print(f"numpy float32 GEMM peak: {peak:.0f} GFLOP/s; threads {threads}; "
+          f"torch {torch.__version__ if torch else 'not installed'}; device {device}")
+    print(f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
+    rows = []
+    header = f"{'workload':<44} {'tensorgrad':>11} {'pytorch':>11} {'ratio':>7} {'GFLOP/s':>9} " \
+             f"{'of peak':>8}"
+    print(header)
+    print("-" * len(header))
+    for spec in workloads.catalogue(device):
+        if args.only and not any(s in spec.name for s in args.only):
+            continue
+        tg_fn, flops = spec.tg() if args.library != "torch" else (None, 0)
+        available = spec.torch is not None and (torch is not None or not spec.needs_torch)
+        torch_fn = spec.torch() if available and args.library != "tensorgrad" else None
+        if torch_fn is not None and isinstance(torch_fn, tuple):
+            torch_fn = torch_fn[0]
+        t_tg, t_torch = _median_interleaved([tg_fn, torch_fn], spec.repeats or args.repeats)
+        ratio = t_tg / t_torch if t_torch and t_tg else None
+        gflops = flops / t_tg / 1e9 if flops and t_tg else None
+        row = {"name": spec.name, "tensorgrad_ms": t_tg * 1e3 if t_tg else None, "ratio": ratio,
+               "pytorch_ms": t_torch * 1e3 if t_torch else None, "gflops": gflops,
+               "fraction_of_peak": gflops / peak if gflops else None, "unit": spec.unit}
+        if spec.unit == "us/op":
+            row["tensorgrad_ms"] = t_tg / spec.ops * 1e6 if t_tg else None
+            row["pytorch_ms"] = t_torch / spec.ops * 1e6 if t_torch else None
+        rows.append(row)
+        print(_format(row), flush=True)
+    if not args.skip_startup and not args.only and device == "cpu" and args.library == "both":
+        extra = {
+            "import tensorgrad (s)": _import_time("tensorgrad"),
+            "first LeNet step, warm Numba cache (s)": _time_to_first_step(cold=False),
+            "first LeNet step, cold Numba cache (s)": _time_to_first_step(cold=True),
+            "peak RSS, MLP training (MiB)": _peak_rss_mlp(),
+        }
+        if torch is not None:
+            extra["import torch (s)"] = _import_time("torch")
+        for k, v in extra.items():
+            print(f"{k:<44} {v:>11.2f}")
+            rows.append({"name": k, "value": v})
+    if args.json:
+        meta = {"python": platform.python_version(), "numpy": np.__version__,
+                "torch": torch.__version__ if torch else None, "threads": threads,
+                "gemm_peak_gflops": peak, "machine": platform.machine(), "device": device,
+                "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE")}
+        with open(args.json, "w") as f:
+            json.dump({"meta": meta, "rows": rows}, f, indent=2)
+
+
+def _format(row) -> str:
+    unit = row["unit"]
+    scale = "us" if unit == "us/op" else "ms"
+    tg_text = f"{row['tensorgrad_ms']:.3f} {scale}" if row["tensorgrad_ms"] is not None else "-"
+    torch_text = f"{row['pytorch_ms']:.3f} {scale}" if row["pytorch_ms"] is not None else "-"
+    ratio = f"{row['ratio']:.2f}" if row["ratio"] is not None else "-"
+    gf = f"{row['gflops']:.1f}" if row["gflops"] else "-"
+    frac = f"{row['fraction_of_peak'] * 100:.0f}%" if row["fraction_of_peak"] else "-"
+    return f"{row['name']:<44} {tg_text:>11} {torch_text:>11} {ratio:>7} {gf:>9} {frac:>8}"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,320 @@
+"""The workloads of issue 7, each built twice (tensorgrad and PyTorch) on the same float32 data.
+
+(a) MLP 784-200-10 step, batch 128, SGD and Adam   (b) 784-100-200-10 step at batch 5000
+(c) LeNet-5 step on 1x32x32, batch 64              (d) conv2d forward and forward+backward
+(e) max/avg pooling 2x2 forward+backward           (f) per-op overhead of tiny elementwise ops
+(h) the seeds' from-scratch numpy MLP step and conv forward (the baseline users come from)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+import tensorgrad as tg
+import tensorgrad_nn as nn
+
+from . import seeds
+
+
+def torch_or_none():
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+@dataclass
+class Spec:
+    name: str
+    tg: Callable
+    torch: Callable | None = None
+    repeats: int | None = None
+    unit: str = "ms"
+    ops: int = 1
+    needs_torch: bool = True  # False: the baseline is the seeds' numpy code
+
+
+def _data(*shape, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+
+
+def _labels(n, k=10, seed=1):
+    return np.random.default_rng(seed).integers(0, k, n)
+
+
+# ----- (a), (b): MLPs ---------------------------------------------------------------------------
+
+
+def _mlp_flops(batch, sizes):
+    return 3 * sum(2 * batch * a * b for a, b in zip(sizes, sizes[1:]))
+
+
+def mlp_tg(batch, opt, sizes=(784, 200, 10), device="cpu"):
+    tg.manual_seed(0)
+    layers = []
+    for a, b in zip(sizes, sizes[1:]):
+        layers += [nn.Linear(a, b), nn.ReLU()]
+    model = nn.Sequential(*layers[:-1]).to(device)
+    optimizer = (nn.optim.SGD(model.parameters(), lr=0.01) if opt == "sgd"
+                 else nn.optim.Adam(model.parameters(), lr=1e-3))
+    x = tg.tensor(_data(batch, sizes[0]), device=device)
+    y = tg.tensor(_labels(batch), device=device)
+
+    def step():
+        loss = nn.functional.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return step, _mlp_flops(batch, sizes)
+
+
+def mlp_torch(batch, opt, sizes=(784, 200, 10), device="cpu"):
+    torch = torch_or_none()
+    torch.manual_seed(0)
+    layers = []
+    for a, b in zip(sizes, sizes[1:]):
+        layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
+    model = torch.nn.Sequential(*layers[:-1]).to(device)
+    optimizer = (torch.optim.SGD(model.parameters(), lr=0.01) if opt == "sgd"
+                 else torch.optim.Adam(model.parameters(), lr=1e-3))
+    x = torch.tensor(_data(batch, sizes[0]), device=device)
+    y = torch.tensor(_labels(batch), device=device)
+
+    def step():
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if device == "cuda":
+            torch.cuda.synchronize()
+        return loss
+
+    return step
+
+
+# ----- (c): LeNet-5 -----------------------------------------------------------------------------
+
+_LENET_FLOPS_PER_SAMPLE = 3 * 2 * (6 * 25 * 28 * 28 + 16 * 150 * 10 * 10 + 400 * 120 + 120 * 84
+                                   + 84 * 10)
+
+
+def lenet_tg(batch, device="cpu"):
+    from tensorgrad_nn.train.zoo import lenet5
+
+    tg.manual_seed(0)
+    model = lenet5().to(device)
+    optimizer = nn.optim.SGD(model.parameters(), lr=0.01)
+    x = tg.tensor(_data(batch, 1, 32, 32), device=device)
+    y = tg.tensor(_labels(batch), device=device)
+
+    def step():
+        loss = nn.functional.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return step, _LENET_FLOPS_PER_SAMPLE * batch
+
+
+def lenet_torch(batch, device="cpu"):
+    torch = torch_or_none()
+    torch.manual_seed(0)
+    tnn = torch.nn
+    model = tnn.Sequential(tnn.Conv2d(1, 6, 5), tnn.Sigmoid(), tnn.MaxPool2d(2),
+                           tnn.Conv2d(6, 16, 5), tnn.Sigmoid(), tnn.MaxPool2d(2), tnn.Flatten(),
+                           tnn.Linear(400, 120), tnn.Sigmoid(), tnn.Linear(120, 84), tnn.Sigmoid(),
+                           tnn.Linear(84, 10)).to(device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    x = torch.tensor(_data(batch, 1, 32, 32), device=device)
+    y = torch.tensor(_labels(batch), device=device)
+
+    def step():
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if device == "cuda":
+            torch.cuda.synchronize()
+        return loss
+
+    return step
+
+
+# ----- (d): conv2d ------------------------------------------------------------------------------
+
+CONV_SHAPES = [
+    ("1ch", (64, 1, 28, 28), 32, 1),
+    ("32ch", (64, 32, 14, 14), 64, 1),
+    ("64ch-56", (32, 64, 56, 56), 64, 1),
+    ("depthwise", (64, 64, 32, 32), 64, 64),
+]
+
+
+def _conv_flops(shape, out, groups):
+    n, c, h, w = shape
+    return 2 * n * out * (c // groups) * 9 * h * w
+
+
+def conv_tg(shape, out, groups, backward, device="cpu"):
+    x = tg.tensor(_data(*shape), device=device, requires_grad=backward)
+    w = tg.tensor(_data(out, shape[1] // groups, 3, 3, seed=2) * 0.1, device=device,
+                  requires_grad=backward)
+
+    def run():
+        y = tg.conv2d(x, w, padding=1, groups=groups)
+        if backward:
+            x.grad = w.grad = None
+            y.backward(tg.ones_like(y))
+        return y
+
+    flops = _conv_flops(shape, out, groups) * (3 if backward else 1)
+    return run, flops
+
+
+def conv_torch(shape, out, groups, backward, device="cpu"):
+    torch = torch_or_none()
+    x = torch.tensor(_data(*shape), device=device, requires_grad=backward)
+    w = torch.tensor(_data(out, shape[1] // groups, 3, 3, seed=2) * 0.1, device=device,
+                     requires_grad=backward)
+
+    def run():
+        y = torch.nn.functional.conv2d(x, w, padding=1, groups=groups)
+        if backward:
+            x.grad = w.grad = None
+            y.backward(torch.ones_like(y))
+        if device == "cuda":
+            torch.cuda.synchronize()
+        return y
+
+    return run
+
+
+# ----- (e): pooling -----------------------------------------------------------------------------
+
+
+def pool_tg(kind, device="cpu"):
+    x = tg.tensor(_data(64, 32, 28, 28), device=device, requires_grad=True)
+    fn = tg.max_pool2d if kind == "max" else tg.avg_pool2d
+
+    def run():
+        y = fn(x, 2)
+        x.grad = None
+        y.backward(tg.ones_like(y))
+
+    return run, 0
+
+
+def pool_torch(kind, device="cpu"):
+    torch = torch_or_none()
+    x = torch.tensor(_data(64, 32, 28, 28), device=device, requires_grad=True)
+    fn = torch.nn.functional.max_pool2d if kind == "max" else torch.nn.functional.avg_pool2d
+
+    def run():
+        y = fn(x, 2)
+        x.grad = None
+        y.backward(torch.ones_like(y))
+        if device == "cuda":
+            torch.cuda.synchronize()
+
+    return run
+
+
+# ----- (f): per-op overhead ---------------------------------------------------------------------
+
+CHAIN = 100
+
+
+def chain_tg(device="cpu"):
+    x = tg.tensor(_data(8), device=device, requires_grad=True)
+
+    def run():
+        y = x
+        for i in range(CHAIN // 2):
+            y = y * 1.001
+            y = y + 0.5
+        x.grad = None
+        y.sum().backward()
+
+    return run, 0
+
+
+def chain_torch(device="cpu"):
+    torch = torch_or_none()
+    x = torch.tensor(_data(8), device=device, requires_grad=True)
+
+    def run():
+        y = x
+        for i in range(CHAIN // 2):
+            y = y * 1.001
+            y = y + 0.5
+        x.grad = None
+        y.sum().backward()
+
+    return run
+
+
+# ----- (h): the seeds' numpy code ---------------------------------------------------------------
+
+
+def seed_mlp():
+    layers = seeds.make_mlp()
+    x, y = _data(128, 784), _labels(128)
+    return (lambda: seeds.mlp_step(layers, x, y)), 0
+
+
+def seed_conv():
+    x = _data(64, 1, 28, 28)
+    w = _data(1, 32, 3, 3, seed=2)
+    b = np.zeros(32, dtype=np.float32)
+    return (lambda: [seeds.conv_forward(img, w, b) for img in x]), 0
+
+
+def conv_valid_tg():
+    x = tg.tensor(_data(64, 1, 28, 28))
+    w = tg.tensor(np.ascontiguousarray(_data(1, 32, 3, 3, seed=2).transpose(1, 0, 2, 3)[:, :,
+                                                                                         ::-1,
+                                                                                         ::-1]))
+    return (lambda: tg.conv2d(x, w)), 0
+
+
+def catalogue(device: str = "cpu") -> list[Spec]:
+    d = device
+    specs = [
+        Spec("(a) MLP 784-200-10 b128 SGD step", lambda: mlp_tg(128, "sgd", device=d),
+             lambda: mlp_torch(128, "sgd", device=d)),
+        Spec("(a) MLP 784-200-10 b128 Adam step", lambda: mlp_tg(128, "adam", device=d),
+             lambda: mlp_torch(128, "adam", device=d)),
+        Spec("(b) MLP 784-100-200-10 b5000 SGD step",
+             lambda: mlp_tg(5000, "sgd", (784, 100, 200, 10), d),
+             lambda: mlp_torch(5000, "sgd", (784, 100, 200, 10), d), repeats=15),
+        Spec("(c) LeNet-5 b64 SGD step", lambda: lenet_tg(64, d), lambda: lenet_torch(64, d)),
+    ]
+    for name, shape, out, groups in CONV_SHAPES:
+        for backward in (False, True):
+            label = f"(d) conv {name} {'fwd+bwd' if backward else 'fwd'}"
+            specs.append(Spec(label, lambda s=shape, o=out, g=groups, b=backward:
+                              conv_tg(s, o, g, b, d),
+                              lambda s=shape, o=out, g=groups, b=backward:
+                              conv_torch(s, o, g, b, d),
+                              repeats=10 if name == "64ch-56" else None))
+    specs += [
+        Spec("(e) max_pool2d 2x2 fwd+bwd", lambda: pool_tg("max", d), lambda: pool_torch("max", d)),
+        Spec("(e) avg_pool2d 2x2 fwd+bwd", lambda: pool_tg("avg", d), lambda: pool_torch("avg", d)),
+        Spec("(f) per-op overhead, 100 tiny ops fwd+bwd", lambda: chain_tg(d),
+             lambda: chain_torch(d), unit="us/op", ops=CHAIN),
+    ]
+    if device == "cpu":
+        specs += [
+            Spec("(h) vs numpy seed: MLP step (ratio tg/seed)", lambda: mlp_tg(128, "sgd"),
+                 lambda: seed_mlp(), needs_torch=False),
+            Spec("(h) vs scipy seed: conv fwd 1ch (ratio tg/seed)", conv_valid_tg,
+                 lambda: seed_conv(), repeats=5, needs_torch=False),
+        ]
+    return specs
