@@ -69,45 +69,45 @@ class Function:
     def apply(cls, *args, **params):
         ctx = cls.__new__(cls)
         arrays = []
+        needs = []
         requires = False
         device = None
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a._data)
-                if a._requires_grad:
-                    requires = True
+                needs.append(a._requires_grad)
                 if device is None:
                     device = a._device
                 elif a._device is not device:
                     _mixed_devices(cls, args)
             else:
                 arrays.append(a)
+                needs.append(False)
+        requires = True in needs
         ctx.device = device
+        ctx.backend = device.backend
         out = cls.forward(ctx, *arrays, **params)
-        if _anomaly.get():
+        anomaly = _anomaly.get()
+        if anomaly:
             _check_forward(cls, args, out)
         version = None
-        if cls.may_view and out.base is not None and args[0]._data is not None:
+        if cls.may_view and out.base is not None:
             if out.base is arrays[0] or out.base is arrays[0].base:
                 version = args[0]._vc  # a view: in-place changes to either are seen by both
         if requires and _grad_enabled.get() and out.dtype.kind == "f":
             ctx.inputs = args
-            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
-            if _anomaly.get():
+            ctx.needs_input_grad = needs
+            if anomaly:
                 ctx._trace = _user_frame()
             result = Tensor._make(out, device, True, ctx, version)
             if ctx._saved:
-                ctx._versions = tuple(a._vc[0] if isinstance(a, Tensor) else 0 for a in args) + (
-                    result._vc[0],)
+                ctx._versions = [a._vc[0] if isinstance(a, Tensor) else 0 for a in args]
+                ctx._versions.append(result._vc[0])
             ctx._output = weakref.ref(result)
             return result
         return Tensor._make(out, device, False, None, version)
 
     # ----- what forward and backward use -------------------------------------------------------
-
-    @property
-    def backend(self):
-        return self.device.backend
 
     def save_for_backward(self, *arrays) -> None:
         """Keep arrays (inputs, the output, or anything computed) for backward."""

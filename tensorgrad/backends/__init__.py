@@ -12,12 +12,13 @@ import importlib
 class Device:
     """A place where tensors live: 'cpu' or 'cuda:N'. Compares equal to its string form."""
 
-    __slots__ = ("type", "index", "_backend")
+    __slots__ = ("type", "index", "_backend", "_hash")
 
     def __init__(self, type: str, index: int | None = None):
         self.type = type
         self.index = index
         self._backend = None
+        self._hash = hash((type, index))
 
     @property
     def backend(self):
@@ -36,6 +37,8 @@ class Device:
         return f"device(type='{self.type}', index={self.index})"
 
     def __eq__(self, other) -> bool:
+        if other is self:
+            return True
         if isinstance(other, str):
             try:
                 other = device(other)
@@ -44,7 +47,7 @@ class Device:
         return self is other
 
     def __hash__(self) -> int:
-        return hash(str(self))
+        return self._hash
 
 
 CPU = Device("cpu")

@@ -14,6 +14,10 @@ def as_tensor_like(value, like: Tensor) -> Tensor:
     if isinstance(value, Tensor):
         return value
     dtype = like._data.dtype
+    key = (value.__class__, value, dtype, like._device)
+    cached = _CONSTANTS.get(key)
+    if cached is not None:
+        return cached
     if isinstance(value, (bool, int, float)):
         if dtype.kind in "iub" and isinstance(value, float):
             from ..dtypes import get_default_dtype
@@ -28,7 +32,16 @@ def as_tensor_like(value, like: Tensor) -> Tensor:
             array = array.astype(dtype, copy=False)
     if like._device.type != "cpu":
         array = like._device.backend.asarray(array)
-    return Tensor._make(array, like._device, False, None)
+    out = Tensor._make(array, like._device, False, None)
+    if key[0] in (bool, int, float) and len(_CONSTANTS) < 4096:
+        if isinstance(array, np.ndarray):
+            array.flags.writeable = False
+        _CONSTANTS[key] = out
+    return out
+
+
+# Python scalars met as operands (x * 2.0, 1 - y, ...) become read-only 0-d tensors, made once
+_CONSTANTS: dict = {}
 
 
 def operands(a, b) -> tuple[Tensor, Tensor]:

@@ -287,11 +287,7 @@ def conv2d_weight(x, gy, weight_shape, stride, padding, dilation, groups):
         k = cols.shape[0]
         cols = cols.reshape(k, groups, cg * kh * kw, oh * ow)
         gym = gy[start:start + step].reshape(k, groups, o_ // groups, oh * ow)
-        if groups == 1:
-            # one GEMM over the chunk: (O, k*L) @ (k*L, C*kh*kw)
-            a = gym[:, 0].transpose(1, 0, 2).reshape(o_, k * oh * ow)
-            b = cols[:, 0].transpose(0, 2, 1).reshape(k * oh * ow, cg * kh * kw)
-            gw[0] += a @ b
-        else:
-            gw += np.matmul(gym, cols.transpose(0, 1, 3, 2)).sum(axis=0)
+        # a batched GEMM reading cols transposed in place (BLAS's trans flag), then a sum over
+        # the chunk; stacking the chunk into one GEMM would copy cols (measured 3x slower)
+        gw += np.matmul(gym, cols.transpose(0, 1, 3, 2)).sum(axis=0)
     return gw.reshape(weight_shape)
