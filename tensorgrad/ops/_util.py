@@ -14,10 +14,12 @@ def as_tensor_like(value, like: Tensor) -> Tensor:
     if isinstance(value, Tensor):
         return value
     dtype = like._data.dtype
-    key = (value.__class__, value, dtype, like._device)
-    cached = _CONSTANTS.get(key)
-    if cached is not None:
-        return cached
+    key = None
+    if value.__class__ in (bool, int, float):
+        key = (value.__class__, value, dtype, like._device)
+        cached = _CONSTANTS.get(key)
+        if cached is not None:
+            return cached
     if isinstance(value, (bool, int, float)):
         if dtype.kind in "iub" and isinstance(value, float):
             from ..dtypes import get_default_dtype
@@ -33,7 +35,7 @@ def as_tensor_like(value, like: Tensor) -> Tensor:
     if like._device.type != "cpu":
         array = like._device.backend.asarray(array)
     out = Tensor._make(array, like._device, False, None)
-    if key[0] in (bool, int, float) and len(_CONSTANTS) < 4096:
+    if key is not None and len(_CONSTANTS) < 4096:
         if isinstance(array, np.ndarray):
             array.flags.writeable = False
         _CONSTANTS[key] = out
