@@ -137,3 +137,13 @@ def test_iteration_and_len():
     x = tg.arange(6).reshape(2, 3)
     assert len(x) == 2
     assert [row.tolist() for row in x] == [[0, 1, 2], [3, 4, 5]]
+
+
+def test_asking_for_cuda_is_a_clear_error_not_a_crash():
+    assert tg.cuda.is_available() is False
+    with pytest.raises(RuntimeError, match="CUDA backend is not part of this build"):
+        tg.zeros(2, device="cuda")
+    with pytest.raises(RuntimeError, match="device='cpu'"):
+        tg.ones(2).to("cuda")
+    with pytest.raises(ValueError, match="expected 'cpu', 'cuda' or 'cuda:0'"):
+        tg.zeros(2, device="tpu")

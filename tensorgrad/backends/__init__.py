@@ -23,9 +23,10 @@ class Device:
     @property
     def backend(self):
         if self._backend is None:
-            self._backend = importlib.import_module(f"{__name__}.{self.type}")
-            if hasattr(self._backend, "check_available"):
-                self._backend.check_available()
+            backend = importlib.import_module(f"{__name__}.{self.type}")
+            if hasattr(backend, "check_available"):
+                backend.check_available()  # raises a clear error when the device is unusable
+            self._backend = backend
         return self._backend
 
     def __str__(self) -> str:

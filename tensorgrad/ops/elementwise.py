@@ -221,7 +221,7 @@ class Relu(Function):
 
 
 class Sigmoid(Function):
-    """y = 1 / (1 + exp(-x));  dx = gy * y * (1 - y)."""
+    """y = 1 / (1 + exp(-x));  dx = gy * y * (1 - y) (one fused kernel: SigmoidBackward)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -232,11 +232,27 @@ class Sigmoid(Function):
     @staticmethod
     def backward(ctx, gy):
         (y,) = ctx.saved_tensors
-        return gy * y * (1 - y)
+        return SigmoidBackward.apply(y, gy)
+
+
+class SigmoidBackward(Function):
+    """g = gy * y * (1 - y);  dy = gg * gy * (1 - 2 y), dgy = SigmoidBackward(y, gg)."""
+
+    @staticmethod
+    def forward(ctx, y, gy):
+        ctx.save_for_backward(y, gy)
+        return ctx.backend.sigmoid_backward(y, gy)
+
+    @staticmethod
+    def backward(ctx, gg):
+        y, gy = ctx.saved_tensors
+        need_y, need_gy = ctx.needs_input_grad
+        gy_ = gg * gy * (1 - y * 2) if need_y else None
+        return gy_, (SigmoidBackward.apply(y, gg) if need_gy else None)
 
 
 class Tanh(Function):
-    """y = tanh(x);  dx = gy * (1 - y**2)."""
+    """y = tanh(x);  dx = gy * (1 - y**2) (one fused kernel: TanhBackward)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -247,7 +263,23 @@ class Tanh(Function):
     @staticmethod
     def backward(ctx, gy):
         (y,) = ctx.saved_tensors
-        return gy * (1 - y * y)
+        return TanhBackward.apply(y, gy)
+
+
+class TanhBackward(Function):
+    """g = gy * (1 - y^2);  dy = -2 gg * gy * y, dgy = TanhBackward(y, gg)."""
+
+    @staticmethod
+    def forward(ctx, y, gy):
+        ctx.save_for_backward(y, gy)
+        return ctx.backend.tanh_backward(y, gy)
+
+    @staticmethod
+    def backward(ctx, gg):
+        y, gy = ctx.saved_tensors
+        need_y, need_gy = ctx.needs_input_grad
+        gy_ = gg * gy * y * -2.0 if need_y else None
+        return gy_, (TanhBackward.apply(y, gg) if need_gy else None)
 
 
 class Where(Function):

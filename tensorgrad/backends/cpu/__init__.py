@@ -1,6 +1,6 @@
 """CPU kernels: numpy for elementwise, reductions, shapes and GEMM; Numba for conv and pooling.
 
-Numba is imported only when a conv or pooling kernel is first used: `import tensorgrad` stays fast.
+Numba is imported only when a Numba kernel is first used: `import tensorgrad` stays fast.
 """
 
 from .elementwise import *  # noqa: F403
@@ -18,6 +18,8 @@ _LAZY = {
     "max_pool2d_backward": "pooling",
     "avg_pool2d": "pooling",
     "avg_pool2d_backward": "pooling",
+    "sigmoid_backward": "fused",
+    "tanh_backward": "fused",
 }
 
 

@@ -3,6 +3,7 @@ and safe in forked processes."""
 
 import functools
 import os
+import types
 
 # OpenBLAS (numpy's GEMM) and Numba's OpenMP workers share the cores. With GNU OpenMP's default
 # busy-waiting, a parallel kernel launched right after a GEMM ran 30x slower here (8.9 ms instead
@@ -11,6 +12,7 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 import numba  # noqa: E402
+import numpy as np  # noqa: E402
 
 prange = numba.prange
 
@@ -34,9 +36,24 @@ def _compile(fn, options):
         return numba.njit(**{**options, "cache": False})(fn)
 
 
+# Below this many array elements a parallel launch costs more than it saves: waking the sleeping
+# OpenMP workers took ~0.1 ms here, more than a whole small pooling kernel.
+PARALLEL_MIN_ELEMENTS = 1 << 17
+
+
+def _serial_twin(fn, options):
+    """fn compiled without parallel=True, under its own name so both versions cache side by
+    side (Numba keys its on-disk cache by the function's qualified name)."""
+    twin = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_serial",
+                              fn.__defaults__, fn.__closure__)
+    twin.__qualname__ = fn.__qualname__ + "_serial"
+    twin.__module__ = fn.__module__
+    return _compile(twin, {**options, "parallel": False})
+
+
 def njit(**options):
-    """numba.njit with cache=True and nogil=True; parallel kernels fall back to a serial
-    compilation in forked child processes."""
+    """numba.njit with cache=True and nogil=True. A parallel kernel runs its serial twin on small
+    arrays and in forked child processes."""
     options.setdefault("cache", True)
     options.setdefault("nogil", True)
 
@@ -49,9 +66,14 @@ def njit(**options):
         @functools.wraps(fn)
         def launch(*args):
             if not _forked:
-                return kernel(*args)
+                work = 0
+                for a in args:
+                    if isinstance(a, np.ndarray):
+                        work += a.size
+                if work >= PARALLEL_MIN_ELEMENTS:
+                    return kernel(*args)
             if not serial:
-                serial.append(_compile(fn, {**options, "parallel": False, "cache": False}))
+                serial.append(_serial_twin(fn, options))
             return serial[0](*args)
 
         launch.kernel = kernel

@@ -13,26 +13,31 @@ def _max_pool2d(x, kh, kw, sh, sw, ph, pw, oh, ow):
     out = np.empty((n_, c_, oh, ow), dtype=x.dtype)
     arg = np.empty((n_, c_, oh, ow), dtype=np.int64)
     for nc in prange(n_ * c_):
-        n = nc // c_
-        c = nc % c_
+        plane = x[nc // c_, nc % c_]
+        best_plane = out[nc // c_, nc % c_]
+        arg_plane = arg[nc // c_, nc % c_]
         for y in range(oh):
+            y0 = y * sh - ph
+            i_lo, i_hi = max(0, -y0), min(kh, h_ - y0)
             for xo in range(ow):
-                best = x[n, c, 0, 0]
-                where = -1
-                for i in range(kh):
-                    iy = y * sh - ph + i
-                    if iy < 0 or iy >= h_:
-                        continue
-                    for j in range(kw):
-                        ix = xo * sw - pw + j
-                        if ix < 0 or ix >= w_:
-                            continue
-                        v = x[n, c, iy, ix]
-                        if where < 0 or v > best or (v != v and best == best):
-                            best = v
-                            where = iy * w_ + ix
-                out[n, c, y, xo] = best
-                arg[n, c, y, xo] = where
+                x0 = xo * sw - pw
+                j_lo, j_hi = max(0, -x0), min(kw, w_ - x0)
+                where = (y0 + i_lo) * w_ + x0 + j_lo
+                best = plane[y0 + i_lo, x0 + j_lo]
+                if best == best:  # NaN propagates: once found, it stays the max
+                    for i in range(i_lo, i_hi):
+                        row = plane[y0 + i]
+                        for j in range(j_lo, j_hi):
+                            v = row[x0 + j]
+                            if v > best or v != v:
+                                best = v
+                                where = (y0 + i) * w_ + x0 + j
+                                if v != v:
+                                    break
+                        if best != best:
+                            break
+                best_plane[y, xo] = best
+                arg_plane[y, xo] = where
     return out, arg
 
 
