@@ -8,8 +8,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -236,7 +236,7 @@ def chain_tg(device="cpu"):
 
     def run():
         y = x
-        for i in range(CHAIN // 2):
+        for _ in range(CHAIN // 2):
             y = y * 1.001
             y = y + 0.5
         x.grad = None
@@ -251,7 +251,7 @@ def chain_torch(device="cpu"):
 
     def run():
         y = x
-        for i in range(CHAIN // 2):
+        for _ in range(CHAIN // 2):
             y = y * 1.001
             y = y + 0.5
         x.grad = None
