@@ -33,13 +33,8 @@ class Conv2d(Function):
         x, w = ctx.saved_tensors
         stride, padding, dilation, groups = ctx.conf
         need_x, need_w = ctx.needs_input_grad
-        gx = gw = None
-        if need_x:
-            gx = ConvTranspose2d.apply(
-                gy, w, stride=stride, padding=padding,
-                output_padding=_output_padding(x.shape, gy.shape, w.shape, stride, padding,
-                                               dilation),
-                dilation=dilation, groups=groups)
+        gx = _input_grad(gy, w, x.shape, ctx.conf) if need_x else None
+        gw = None
         if need_w:
             gw = Conv2dWeight.apply(x, gy, weight_shape=w.shape, stride=stride, padding=padding,
                                     dilation=dilation, groups=groups)
@@ -88,17 +83,20 @@ class Conv2dWeight(Function):
         x, gy = ctx.saved_tensors
         stride, padding, dilation, groups = ctx.conf
         need_x, need_gy = ctx.needs_input_grad
-        gx = ggy = None
-        if need_x:
-            gx = ConvTranspose2d.apply(
-                gy, ggw, stride=stride, padding=padding,
-                output_padding=_output_padding(x.shape, gy.shape, ggw.shape, stride, padding,
-                                               dilation),
-                dilation=dilation, groups=groups)
+        gx = _input_grad(gy, ggw, x.shape, ctx.conf) if need_x else None
+        ggy = None
         if need_gy:
             ggy = Conv2d.apply(x, ggw, stride=stride, padding=padding, dilation=dilation,
                                groups=groups)
         return gx, ggy
+
+
+def _input_grad(gy, w, x_shape, conf):
+    """d/dx of conv2d(x, w) given gy: the transposed convolution that lands on x's shape."""
+    stride, padding, dilation, groups = conf
+    output_padding = _output_padding(x_shape, gy.shape, w.shape, stride, padding, dilation)
+    return ConvTranspose2d.apply(gy, w, stride=stride, padding=padding,
+                                 output_padding=output_padding, dilation=dilation, groups=groups)
 
 
 def _output_padding(x_shape, y_shape, w_shape, stride, padding, dilation) -> tuple:

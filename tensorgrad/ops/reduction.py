@@ -57,46 +57,40 @@ class Mean(Function):
         return (gy / _count(ctx.in_shape, ctx.axes)).expand(ctx.in_shape)
 
 
-class Amax(Function):
+class _Extremum(Function):
+    """Shared by Amax and Amin: dx = gy spread evenly over the elements equal to the result."""
+
+    kernel = ""
+
+    @classmethod
+    def forward(cls, ctx, x, axes=None, keepdim=False):
+        _check_nonempty(cls.kernel, x, axes)
+        ctx.axes, ctx.keepdim = axes, keepdim
+        y = getattr(ctx.backend, cls.kernel)(x, axes, keepdim)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, y = ctx.saved_tensors
+        kept = _kept_shape(x.shape, ctx.axes)
+        hit = (x == y.detach().reshape(kept)).to(gy.dtype)
+        share = hit / hit.sum(ctx.axes, keepdim=True)  # a constant: no grad flows through it
+        if not ctx.keepdim:
+            gy = gy.reshape(kept)
+        return gy * share
+
+
+class Amax(_Extremum):
     """y = max_{dims} x;  dx = gy spread evenly over the elements equal to the max."""
 
-    @staticmethod
-    def forward(ctx, x, axes=None, keepdim=False):
-        _check_nonempty("amax", x, axes)
-        ctx.axes, ctx.keepdim = axes, keepdim
-        y = ctx.backend.amax(x, axes, keepdim)
-        ctx.save_for_backward(x, y)
-        return y
-
-    @staticmethod
-    def backward(ctx, gy):
-        return _extremum_grad(ctx, gy)
+    kernel = "amax"
 
 
-class Amin(Function):
+class Amin(_Extremum):
     """y = min_{dims} x;  dx = gy spread evenly over the elements equal to the min."""
 
-    @staticmethod
-    def forward(ctx, x, axes=None, keepdim=False):
-        _check_nonempty("amin", x, axes)
-        ctx.axes, ctx.keepdim = axes, keepdim
-        y = ctx.backend.amin(x, axes, keepdim)
-        ctx.save_for_backward(x, y)
-        return y
-
-    @staticmethod
-    def backward(ctx, gy):
-        return _extremum_grad(ctx, gy)
-
-
-def _extremum_grad(ctx, gy):
-    x, y = ctx.saved_tensors
-    kept = _kept_shape(x.shape, ctx.axes)
-    hit = (x == y.detach().reshape(kept)).to(gy.dtype)
-    share = _constant((hit / hit.sum(ctx.axes, keepdim=True))._data, gy)
-    if not ctx.keepdim:
-        gy = gy.reshape(kept)
-    return gy * share
+    kernel = "amin"
 
 
 def _check_nonempty(op, x, axes):

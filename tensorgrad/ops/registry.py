@@ -14,6 +14,6 @@ def primitives() -> dict[str, type[Function]]:
     for module in _MODULES:
         for name, value in vars(module).items():
             if (isinstance(value, type) and issubclass(value, Function)
-                    and value.__module__ == module.__name__):
+                    and value.__module__ == module.__name__ and not name.startswith("_")):
                 table[name] = value
     return table

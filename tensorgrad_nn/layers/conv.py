@@ -8,6 +8,7 @@ import tensorgrad as tg
 
 from .. import init
 from ..module import Module, Parameter, UninitializedParameter
+from .linear import seed_init
 
 
 def _pair(v):
@@ -112,12 +113,7 @@ class Convolution(LazyConv2d):
             self.initialize(inshape[-3])
 
     def reset_parameters(self) -> None:
-        if self._init is None:
-            super().reset_parameters()
-            return
-        self._init(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        seed_init(self, super().reset_parameters)
 
     def forward(self, x):
         y = super().forward(x)

@@ -86,16 +86,22 @@ class Dense(LazyLinear):
             self.initialize(inshape)
 
     def reset_parameters(self) -> None:
-        if self._init is None:
-            super().reset_parameters()
-            return
-        self._init(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        seed_init(self, super().reset_parameters)
 
     def forward(self, x):
         y = super().forward(x)
         return y if self.activation is None else self.activation(y)
+
+
+def seed_init(layer, default) -> None:
+    """The seeds' layers take init=: a function applied to the weight, the bias set to zero;
+    init=None keeps the PyTorch default (`default`)."""
+    if layer._init is None:
+        default()
+        return
+    layer._init(layer.weight)
+    if layer.bias is not None:
+        init.zeros_(layer.bias)
 
 
 class _FunctionLayer(Module):
