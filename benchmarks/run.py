@@ -125,6 +125,8 @@ def main(argv=None) -> None:
     for spec in workloads.catalogue(device):
         if args.only and not any(s in spec.name for s in args.only):
             continue
+        if args.library == "torch" and not spec.needs_torch:
+            continue  # (h) compares tensorgrad with the seeds' numpy code
         tg_fn, flops = spec.tg() if args.library != "torch" else (None, 0)
         available = spec.torch is not None and (torch is not None or not spec.needs_torch)
         torch_fn = spec.torch() if available and args.library != "tensorgrad" else None
