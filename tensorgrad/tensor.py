@@ -267,37 +267,40 @@ class Tensor:
 
     def fill_(self, value) -> Tensor:
         self._check_inplace("fill_")
-        self._data[...] = value
+        self._device.backend.fill(self._data, value)
         self._bump()
         return self
 
     def copy_(self, src) -> Tensor:
         self._check_inplace("copy_")
         src = src._data if isinstance(src, Tensor) else np.asarray(src)
-        self._data[...] = src
+        self._device.backend.setitem(self._data, Ellipsis, self._device.backend.asarray(src))
         self._bump()
         return self
 
-    def _inplace(self, op: str, fn, other) -> Tensor:
-        self._check_inplace(op)
-        other = other._data if isinstance(other, Tensor) else other
-        fn(self._data, other, out=self._data, casting="same_kind")
+    def _inplace(self, name: str, op: str, other) -> Tensor:
+        self._check_inplace(name)
+        if isinstance(other, Tensor):
+            if other._device is not self._device:
+                raise RuntimeError(f"{name}: tensors on {self._device} and {other._device}")
+            other = other._data
+        self._device.backend.inplace(op, self._data, other)
         self._bump()
         return self
 
     def add_(self, other, alpha=1) -> Tensor:
         if alpha != 1:
-            other = (other._data if isinstance(other, Tensor) else other) * alpha
-        return self._inplace("add_", np.add, other)
+            other = other * alpha
+        return self._inplace("add_", "add", other)
 
     def sub_(self, other) -> Tensor:
-        return self._inplace("sub_", np.subtract, other)
+        return self._inplace("sub_", "subtract", other)
 
     def mul_(self, other) -> Tensor:
-        return self._inplace("mul_", np.multiply, other)
+        return self._inplace("mul_", "multiply", other)
 
     def div_(self, other) -> Tensor:
-        return self._inplace("div_", np.divide, other)
+        return self._inplace("div_", "divide", other)
 
     __iadd__ = add_
     __isub__ = sub_

@@ -148,7 +148,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
         weight.detach().numpy() if isinstance(weight, Tensor) else weight,
         dtype=input.dtype)[np.where(valid, labels, 0)]
     w = np.where(valid, w, 0).astype(input.dtype)
-    loss = -_pick(input, labels) * tg.tensor(w)
+    loss = -_pick(input, labels) * tg.tensor(w, device=input.device)
     if reduction == "mean":
         return loss.sum() / float(max(w.sum(), np.finfo(input.dtype).tiny))
     return _reduce(loss, reduction, "nll_loss")
@@ -188,7 +188,7 @@ def cross_entropy(input: Tensor, target, weight: Tensor | None = None, ignore_in
         return nll
     labels, valid = _class_targets("cross_entropy", input, target, ignore_index)
     w = 1.0 if weight is None else weight.reshape((1, classes) + (1,) * (input.ndim - 2))
-    smooth = -(logp * w).sum(1) * tg.tensor(valid.astype(input.dtype))
+    smooth = -(logp * w).sum(1) * tg.tensor(valid.astype(input.dtype), device=input.device)
     if reduction == "mean":
         if weight is None:
             denom = float(max(valid.sum(), 1))
@@ -205,7 +205,7 @@ def binary_cross_entropy(input: Tensor, target, weight=None, reduction: str = "m
     """-(y log p + (1 - y) log(1 - p)), logs clamped at -100 as PyTorch does."""
     target = _as_target(target, input)
     _same_shape("binary_cross_entropy", input, target)
-    low = tg.tensor(-100.0, dtype=input.dtype)
+    low = tg.tensor(-100.0, dtype=input.dtype, device=input.device)
     log_p = tg.maximum(input.log(), low)
     log_q = tg.maximum((1 - input).log(), low)
     loss = -(target * log_p + (1 - target) * log_q)

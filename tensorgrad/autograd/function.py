@@ -90,9 +90,11 @@ class Function:
         anomaly = _anomaly.get()
         if anomaly:
             _check_forward(cls, args, out)
+        device = ctx.device  # forward may move the result (ToDevice)
         version = None
-        if cls.may_view and out.base is not None:
-            if out.base is arrays[0] or out.base is arrays[0].base:
+        if cls.may_view:
+            base = getattr(out, "base", None)
+            if base is not None and (base is arrays[0] or base is getattr(arrays[0], "base", 0)):
                 version = args[0]._vc  # a view: in-place changes to either are seen by both
         if requires and _grad_enabled.get() and out.dtype.kind == "f":
             ctx.inputs = args

@@ -450,9 +450,10 @@ def where(cond, a, b) -> Tensor:
     a = as_tensor_like(a, like)
     b = as_tensor_like(b, like)
     if not isinstance(cond, Tensor):
-        cond = Tensor._make(np.asarray(cond, dtype=bool), like._device, False, None)
+        cond = Tensor._make(like._device.backend.asarray(np.asarray(cond, dtype=bool)),
+                            like._device, False, None)
     elif cond._data.dtype != np.bool_:
-        cond = _constant(cond._data.astype(bool), cond)
+        cond = _constant(cond._device.backend.cast(cond._data, np.bool_), cond)
     return Where.apply(cond, a, b)
 
 

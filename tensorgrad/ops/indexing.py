@@ -47,7 +47,7 @@ def normalize_index(index):
     out = []
     for item in items:
         if isinstance(item, Tensor):
-            item = item._data
+            item = item._device.backend.to_host(item._data)  # indices are worked out on the host
         if isinstance(item, list):
             item = np.asarray(item)
         if isinstance(item, np.ndarray) or hasattr(item, "__cuda_array_interface__"):

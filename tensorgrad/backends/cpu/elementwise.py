@@ -5,7 +5,7 @@ import numpy as np
 __all__ = [
     "add", "subtract", "multiply", "divide", "negative", "power", "exp", "log", "sqrt", "abs",
     "sign", "maximum", "minimum", "relu", "relu_mask", "sigmoid", "tanh", "where", "clip",
-    "cast", "compare", "logical", "clamp_mask",
+    "cast", "compare", "logical", "clamp_mask", "inplace", "fill",
 ]
 
 add = np.add
@@ -76,3 +76,15 @@ def clamp_mask(x, lo, hi):
 isfinite = np.isfinite
 isnan = np.isnan
 __all__ += ["isfinite", "isnan"]
+
+
+_INPLACE = {"add": np.add, "subtract": np.subtract, "multiply": np.multiply, "divide": np.divide}
+
+
+def inplace(op, a, b):
+    """a <- a (op) b (Tensor.add_ and friends); b broadcasts to a's shape."""
+    _INPLACE[op](a, b, out=a, casting="same_kind")
+
+
+def fill(a, value):
+    a[...] = value

@@ -1,17 +1,65 @@
-"""The CUDA backend: not built yet (issue 6). Asking for a CUDA device raises a clear error
-instead of failing inside Numba; tensorgrad.cuda.is_available() is False."""
+"""CUDA kernels (numba.cuda), the same functions by the same names as backends/cpu.
+
+Imported only when a CUDA device is first asked for. Without a GPU (and without Numba's CUDA
+simulator, NUMBA_ENABLE_CUDASIM=1) asking for one raises a clear error; tensorgrad never needs
+CUDA to import. Every array here is a C-contiguous device array.
+
+Implemented: memory and transfers, elementwise ops with broadcasting, reductions, matmul (tiled,
+batched), shape ops, indexing (gather, scatter-add). Not yet: conv2d / conv_transpose2d /
+pooling kernels (they raise NotImplementedError).
+"""
+
+from __future__ import annotations
 
 
 class CudaUnavailableError(RuntimeError):
-    """CUDA was asked for, but this build of tensorgrad has no CUDA kernels."""
+    """CUDA was asked for but no GPU (or simulator) can be used."""
+
+
+def _cuda():
+    try:
+        from numba import cuda
+    except Exception:  # noqa: BLE001  (a missing CUDA runtime must not break tensorgrad)
+        return None
+    return cuda
 
 
 def is_available() -> bool:
-    return False
+    cuda = _cuda()
+    if cuda is None:
+        return False
+    try:
+        return bool(cuda.is_available())
+    except Exception:  # noqa: BLE001
+        return False
 
 
 def check_available() -> None:
-    raise CudaUnavailableError(
-        "tensorgrad: the CUDA backend is not part of this build yet, so device='cuda' cannot be "
-        "used; run on device='cpu' (the default)"
-    )
+    if not is_available():
+        raise CudaUnavailableError(
+            "tensorgrad: device='cuda' was asked for, but no CUDA GPU is usable here (and "
+            "Numba's CUDA simulator is off: set NUMBA_ENABLE_CUDASIM=1 before importing numba to "
+            "run the CUDA kernels on the CPU); use device='cpu'"
+        )
+    _load()
+
+
+def _load() -> None:
+    """Import the kernel modules and export their functions from this package."""
+    from . import elementwise, indexing, linalg, memory, reduction, shape
+
+    for module in (memory, elementwise, reduction, shape, indexing, linalg):
+        for name in module.__all__:
+            globals()[name] = getattr(module, name)
+
+
+def _missing(name):
+    def fail(*args, **kwargs):
+        raise NotImplementedError(f"{name} has no CUDA kernel yet; run it on device='cpu'")
+
+    return fail
+
+
+for _name in ("conv2d", "conv_transpose2d", "conv2d_weight", "max_pool2d", "max_pool2d_backward",
+              "avg_pool2d", "avg_pool2d_backward"):
+    globals()[_name] = _missing(_name)

@@ -1,0 +1,70 @@
+"""Matrix product: a shared-memory tiled kernel, one grid layer per batch entry."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import cuda, float32, float64
+
+from .memory import empty, flat
+
+__all__ = ["matmul"]
+
+TILE = 16
+
+
+def _make(dtype):
+    @cuda.jit
+    def kernel(a, b, out, m, k, n, a_step, b_step):
+        sa = cuda.shared.array((TILE, TILE), dtype)
+        sb = cuda.shared.array((TILE, TILE), dtype)
+        tx, ty = cuda.threadIdx.x, cuda.threadIdx.y
+        col = cuda.blockIdx.x * TILE + tx
+        row = cuda.blockIdx.y * TILE + ty
+        z = cuda.blockIdx.z
+        a0, b0, o0 = z * a_step, z * b_step, z * m * n
+        acc = dtype(0)
+        for t in range((k + TILE - 1) // TILE):
+            ka = t * TILE + tx
+            kb = t * TILE + ty
+            sa[ty, tx] = a[a0 + row * k + ka] if row < m and ka < k else 0
+            sb[ty, tx] = b[b0 + kb * n + col] if kb < k and col < n else 0
+            cuda.syncthreads()
+            for q in range(TILE):
+                acc += sa[ty, q] * sb[q, tx]
+            cuda.syncthreads()
+        if row < m and col < n:
+            out[o0 + row * n + col] = acc
+
+    return kernel
+
+
+_KERNEL = {np.dtype(np.float32): _make(float32), np.dtype(np.float64): _make(float64)}
+
+
+def matmul(a, b):
+    """Batched a @ b for ndim >= 2; batch dims broadcast (a broadcast side is read with step 0)."""
+    from .shape import broadcast_to
+
+    if a.shape[-1] != b.shape[-2]:
+        raise ValueError("matmul: shapes do not align")
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
+    nb = int(np.prod(batch)) if batch else 1
+
+    def side(x, rows, cols):
+        if x.shape[:-2] == batch:
+            return x, rows * cols
+        if int(np.prod(x.shape[:-2])) == 1:
+            return x, 0
+        return broadcast_to(x, batch + (rows, cols)), rows * cols
+
+    a, a_step = side(a, m, k)
+    b, b_step = side(b, k, n)
+    dtype = np.result_type(a.dtype, b.dtype)
+    out = empty(batch + (m, n), dtype)
+    grid = ((n + TILE - 1) // TILE, (m + TILE - 1) // TILE, nb)
+    _KERNEL[dtype][grid, (TILE, TILE)](flat(a), flat(b), flat(out), m, k, n, a_step, b_step)
+    return out
+
+
+KERNELS = {"matmul_f32": _KERNEL[np.dtype(np.float32)], "matmul_f64": _KERNEL[np.dtype(np.float64)]}
