@@ -103,7 +103,8 @@ class Tensor:
 
     @property
     def shape(self) -> tuple:
-        return self._data.shape
+        shape = self._data.shape
+        return shape if shape.__class__ is tuple else tuple(shape)  # the CUDA simulator's isn't
 
     @property
     def dtype(self) -> np.dtype:

@@ -104,9 +104,9 @@ def _math(op, x):
     if op == SQRT:
         return math.sqrt(x) if x >= 0 else math.nan
     if op == ABS:
-        return abs(x)
+        return x if x >= 0 else -x  # not abs(): this module's abs is the host function
     if op == SIGN:
-        return (x > 0) - (x < 0)
+        return 1 if x > 0 else (-1 if x < 0 else 0)
     if op == RELU:
         return x if x > 0 else x * 0
     if op == RELU_MASK:
@@ -168,7 +168,17 @@ def _broadcast_shape(op, *shapes):
                          "broadcast together") from None
 
 
+_SCALARS: dict = {}
+
+
 def _device(x, dtype=None):
+    """Device arrays pass through; Python scalars become cached 0-d device arrays (so in-place
+    updates such as buf.mul_(0.9) copy nothing per step); host arrays are copied."""
+    if isinstance(x, (bool, int, float)):
+        key = (type(x), x, np.dtype(dtype) if dtype is not None else None)
+        if key not in _SCALARS:
+            _SCALARS[key] = asarray(np.asarray(x, dtype=dtype))
+        return _SCALARS[key]
     if np.isscalar(x) or isinstance(x, np.ndarray):
         return asarray(np.asarray(x, dtype=dtype))
     return x

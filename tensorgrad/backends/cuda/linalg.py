@@ -45,16 +45,17 @@ def matmul(a, b):
     """Batched a @ b for ndim >= 2; batch dims broadcast (a broadcast side is read with step 0)."""
     from .shape import broadcast_to
 
-    if a.shape[-1] != b.shape[-2]:
+    a_shape, b_shape = tuple(a.shape), tuple(b.shape)
+    if a_shape[-1] != b_shape[-2]:
         raise ValueError("matmul: shapes do not align")
-    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
+    batch = np.broadcast_shapes(a_shape[:-2], b_shape[:-2])
+    m, k, n = a_shape[-2], a_shape[-1], b_shape[-1]
     nb = int(np.prod(batch)) if batch else 1
 
     def side(x, rows, cols):
-        if x.shape[:-2] == batch:
+        if tuple(x.shape)[:-2] == batch:
             return x, rows * cols
-        if int(np.prod(x.shape[:-2])) == 1:
+        if int(np.prod(tuple(x.shape)[:-2])) == 1:
             return x, 0
         return broadcast_to(x, batch + (rows, cols)), rows * cols
 

@@ -83,6 +83,10 @@ def _out_shape(x, axes, keepdims):
 
 def _run(op, x, axes, keepdims, dtype, ddof=0):
     axes, ks, kst, rs, rst, count, _ = _plan(x, axes)
+    if count == 0 or x.size == 0:  # nothing to read: sum 0, mean and var nan (as numpy)
+        from .memory import full
+
+        return full(_out_shape(x, axes, keepdims), 0 if op == SUM else np.nan, dtype)
     out = empty(_out_shape(x, axes, keepdims), dtype)
     launch(_reduce, out.size, op, flat(x), flat(out) if out.ndim else out.reshape(1), ks, kst,
            rs, rst, count, ddof)

@@ -1,0 +1,128 @@
+"""The CUDA backend, run in Numba's CUDA simulator in CI (NUMBA_ENABLE_CUDASIM=1, set before numba
+is imported: `NUMBA_ENABLE_CUDASIM=1 python -m pytest -m cuda`), on a real GPU when there is one.
+Every op-table entry that has CUDA kernels runs on 'cuda' and must agree with the CPU backend, in
+the forward pass and in its gradient, to float32 tolerance."""
+
+import numpy as np
+import pytest
+
+import tensorgrad as tg
+import tensorgrad_nn as nn
+from tensorgrad.backends.cuda import memory
+from tests.ops.table import ENTRIES
+
+pytestmark = pytest.mark.cuda
+
+NO_CUDA_KERNEL = {"Conv2d", "ConvTranspose2d", "Conv2dWeight", "MaxPool2d", "MaxPool2dBackward",
+                  "AvgPool2d", "AvgPool2dBackward"}
+CASES = [pytest.param(spec, k, id=f"{spec.name}-{i}-{k}")
+         for i, spec in enumerate(ENTRIES) if spec.name not in NO_CUDA_KERNEL
+         for k in range(len(spec.samples(np.random.default_rng(0))))]
+
+
+def _inputs(arrays, device, diff):
+    out = []
+    for i, a in enumerate(arrays):
+        a = np.asarray(a)
+        a = a.astype(np.float32) if a.dtype.kind == "f" else a
+        t = tg.tensor(a, device=device)
+        if a.dtype.kind == "f" and (not diff or i in diff):
+            t.requires_grad_()
+        out.append(t)
+    return out
+
+
+def test_cuda_is_available_here():
+    assert tg.cuda.is_available(), "run the CUDA tests with NUMBA_ENABLE_CUDASIM=1 or on a GPU"
+
+
+@pytest.mark.parametrize("spec,k", CASES)
+def test_op_on_cuda_matches_cpu_forward_and_gradient(spec, k):
+    arrays = spec.samples(np.random.default_rng(0))[k]
+    results = {}
+    for device in ("cpu", "cuda"):
+        xs = _inputs(arrays, device, spec.differentiable)
+        y = spec.op(*xs)
+        assert y.device == device or spec.name == "ToDevice"
+        grads = []
+        if y.requires_grad and y.numel():
+            v = tg.tensor(np.random.default_rng(1).standard_normal(y.shape).astype(y.dtype),
+                          device=y.device)
+            wrt = [x for x in xs if x.requires_grad]
+            grads = tg.autograd.grad((y * v).sum(), wrt, allow_unused=True)
+        results[device] = (y.detach().numpy(), [None if g is None else g.numpy() for g in grads])
+    (y_cpu, g_cpu), (y_cuda, g_cuda) = results["cpu"], results["cuda"]
+    np.testing.assert_allclose(y_cuda, y_cpu, rtol=1e-5, atol=1e-5, err_msg=spec.name)
+    for a, b in zip(g_cuda, g_cpu):
+        if a is not None or b is not None:
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5, err_msg=spec.name)
+
+
+def _mlp_losses(device, steps=3):
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 3)).to(device)
+    opt = nn.optim.Adam(model.parameters(), lr=0.01)
+    rng = np.random.default_rng(0)
+    x = tg.tensor(rng.standard_normal((4, 6)).astype(np.float32), device=device)
+    y = tg.tensor(rng.integers(0, 3, 4), device=device)
+    losses = []
+    for _ in range(steps):
+        loss = nn.functional.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses, [p.detach().numpy() for p in model.parameters()]
+
+
+def test_mlp_training_on_cuda_matches_cpu():
+    cpu_losses, cpu_params = _mlp_losses("cpu")
+    cuda_losses, cuda_params = _mlp_losses("cuda")
+    np.testing.assert_allclose(cuda_losses, cpu_losses, rtol=1e-5)
+    for a, b in zip(cuda_params, cpu_params):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_a_training_step_keeps_its_data_on_the_device():
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2)).to("cuda")
+    opt = nn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    x = tg.randn(5, 3, device="cuda")
+    target = tg.randn(5, 2, device="cuda")
+
+    def step():
+        loss = nn.functional.mse_loss(model(x), target)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    step()  # the first step makes the momentum buffers and the constants
+    before = dict(memory.TRANSFERS)
+    loss = step()
+    assert memory.TRANSFERS == before, "a host<->device copy inside forward/backward/step"
+    loss.item()
+    assert memory.TRANSFERS["device_to_host"] == before["device_to_host"] + 1
+
+
+def test_devices_on_tensors_and_modules():
+    x = tg.ones(2, 3)
+    y = x.to("cuda")
+    assert y.device == "cuda" and y.is_cuda and x.device == "cpu"
+    assert np.array_equal(y.cpu().numpy(), x.numpy())
+    with pytest.raises(RuntimeError, match="same device.*cpu and cuda:0"):
+        x + y
+    layer = nn.Linear(3, 2).to("cuda")
+    assert all(p.device == "cuda" for p in layer.parameters())
+    assert layer(y).device == "cuda"
+
+
+def test_gradient_flows_back_across_devices():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    (x.to("cuda") * 3).sum().backward()
+    assert x.grad.device == "cpu" and x.grad.tolist() == [3.0, 3.0]
+
+
+def test_conv_without_a_kernel_says_so():
+    with pytest.raises(NotImplementedError, match="conv2d has no CUDA kernel yet"):
+        tg.conv2d(tg.ones(1, 1, 4, 4, device="cuda"), tg.ones(1, 1, 3, 3, device="cuda"))
