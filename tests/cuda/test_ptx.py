@@ -2,16 +2,19 @@
 float64: the simulator accepts code that a GPU compiler rejects, so this is checked separately,
 outside the simulator (this file runs in the normal test process)."""
 
-import os
-
 import pytest
+from numba import cuda, types
 
-if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
-    pytest.skip("compile_ptx needs the real numba.cuda, not the simulator", allow_module_level=True)
-
-from numba import cuda, types  # noqa: E402
-
-from tensorgrad.backends.cuda import elementwise, indexing, linalg, memory, reduction, shape  # noqa: E402,I001
+from tensorgrad.backends.cuda import (
+    conv,
+    elementwise,
+    indexing,
+    linalg,
+    memory,
+    pooling,
+    reduction,
+    shape,
+)
 
 i64 = types.int64
 T6 = types.UniTuple(types.int64, 6)
@@ -37,6 +40,13 @@ def _signatures(f):
         indexing._take: (a, I, a),
         indexing._scatter_add: (a, I, a),
         indexing._put: (a, I, a),
+        linalg._simple: (a, a, a, i64, i64, i64, i64, i64),
+        conv._im2col: (a, a) + (i64,) * 13,
+        conv._col2im: (a, a) + (i64,) * 13,
+        pooling._max_pool: (a, a, I) + (i64,) * 11,
+        pooling._max_pool_backward: (a, I, a) + (i64,) * 5,
+        pooling._avg_pool: (a, a) + (i64,) * 11 + (types.boolean,),
+        pooling._avg_pool_backward: (a, a) + (i64,) * 11 + (types.boolean,),
         linalg._KERNEL[f.name == "float64" and __import__("numpy").dtype("float64")
                        or __import__("numpy").dtype("float32")]: (a, a, a, i64, i64, i64, i64,
                                                                    i64),
@@ -46,7 +56,8 @@ def _signatures(f):
 @pytest.mark.parametrize("dtype", [types.float32, types.float64], ids=["float32", "float64"])
 def test_every_cuda_kernel_compiles_to_ptx(dtype):
     sigs = _signatures(dtype)
-    kernels = {**elementwise.KERNELS, **reduction.KERNELS, **shape.KERNELS, **indexing.KERNELS}
+    kernels = {**elementwise.KERNELS, **reduction.KERNELS, **shape.KERNELS, **indexing.KERNELS,
+               **conv.KERNELS, **pooling.KERNELS}
     covered = set(sigs)
     assert all(k in covered for k in kernels.values()), "a kernel without a PTX signature"
     for kernel, sig in sigs.items():

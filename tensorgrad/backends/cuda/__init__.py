@@ -4,9 +4,9 @@ Imported only when a CUDA device is first asked for. Without a GPU (and without 
 simulator, NUMBA_ENABLE_CUDASIM=1) asking for one raises a clear error; tensorgrad never needs
 CUDA to import. Every array here is a C-contiguous device array.
 
-Implemented: memory and transfers, elementwise ops with broadcasting, reductions, matmul (tiled,
-batched), shape ops, indexing (gather, scatter-add). Not yet: conv2d / conv_transpose2d /
-pooling kernels (they raise NotImplementedError).
+Kernels: memory and transfers, elementwise ops with broadcasting, reductions, matmul (tiled,
+batched), shape ops, indexing (gather, scatter-add), conv (im2col / col2im around the matmul),
+max and average pooling.
 """
 
 from __future__ import annotations
@@ -46,20 +46,8 @@ def check_available() -> None:
 
 def _load() -> None:
     """Import the kernel modules and export their functions from this package."""
-    from . import elementwise, indexing, linalg, memory, reduction, shape
+    from . import conv, elementwise, indexing, linalg, memory, pooling, reduction, shape
 
-    for module in (memory, elementwise, reduction, shape, indexing, linalg):
+    for module in (memory, elementwise, reduction, shape, indexing, linalg, conv, pooling):
         for name in module.__all__:
             globals()[name] = getattr(module, name)
-
-
-def _missing(name):
-    def fail(*args, **kwargs):
-        raise NotImplementedError(f"{name} has no CUDA kernel yet; run it on device='cpu'")
-
-    return fail
-
-
-for _name in ("conv2d", "conv_transpose2d", "conv2d_weight", "max_pool2d", "max_pool2d_backward",
-              "avg_pool2d", "avg_pool2d_backward"):
-    globals()[_name] = _missing(_name)

@@ -1,4 +1,6 @@
-"""Matrix product: a shared-memory tiled kernel, one grid layer per batch entry."""
+"""Matrix product: a shared-memory tiled kernel for large products, a one-thread-per-output
+kernel for small ones (cheaper to launch, and in Numba's simulator it avoids thousands of
+syncthreads); one grid layer per batch entry."""
 
 from __future__ import annotations
 
@@ -39,9 +41,25 @@ def _make(dtype):
 
 
 _KERNEL = {np.dtype(np.float32): _make(float32), np.dtype(np.float64): _make(float64)}
+TILED_MIN_WORK = 1 << 18  # m * k * n below this: the simple kernel
 
 
-def matmul(a, b):
+@cuda.jit
+def _simple(a, b, out, m, k, n, a_step, b_step):
+    t = cuda.grid(1)
+    if t >= out.size:
+        return
+    z = t // (m * n)
+    r = t % (m * n)
+    row, col = r // n, r % n
+    a0, b0 = z * a_step + row * k, z * b_step + col
+    acc = a[a0] * 0
+    for q in range(k):
+        acc += a[a0 + q] * b[b0 + q * n]
+    out[t] = acc
+
+
+def matmul(a, b, tiled=None):
     """Batched a @ b for ndim >= 2; batch dims broadcast (a broadcast side is read with step 0)."""
     from .shape import broadcast_to
 
@@ -63,9 +81,22 @@ def matmul(a, b):
     b, b_step = side(b, k, n)
     dtype = np.result_type(a.dtype, b.dtype)
     out = empty(batch + (m, n), dtype)
+    if k == 0 or out.size == 0:
+        from .memory import fill
+
+        fill(out, 0)
+        return out
+    if tiled is None:
+        tiled = m * k * n >= TILED_MIN_WORK
+    if not tiled:
+        from .launch import launch
+
+        launch(_simple, out.size, flat(a), flat(b), flat(out), m, k, n, a_step, b_step)
+        return out
     grid = ((n + TILE - 1) // TILE, (m + TILE - 1) // TILE, nb)
     _KERNEL[dtype][grid, (TILE, TILE)](flat(a), flat(b), flat(out), m, k, n, a_step, b_step)
     return out
 
 
-KERNELS = {"matmul_f32": _KERNEL[np.dtype(np.float32)], "matmul_f64": _KERNEL[np.dtype(np.float64)]}
+KERNELS = {"matmul_f32": _KERNEL[np.dtype(np.float32)], "matmul_f64": _KERNEL[np.dtype(np.float64)],
+           "_simple": _simple}

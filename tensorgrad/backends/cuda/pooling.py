@@ -1,0 +1,146 @@
+"""Max and average pooling on the GPU: one thread per output element; the backward passes
+scatter with atomic adds (windows may overlap)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import cuda
+
+from .launch import launch
+from .memory import asarray, empty, flat, zeros
+
+__all__ = ["max_pool2d", "max_pool2d_backward", "avg_pool2d", "avg_pool2d_backward"]
+
+
+@cuda.jit(device=True, inline=True)
+def _split(t, c_, oh, ow):
+    xo = t % ow
+    r = t // ow
+    y = r % oh
+    r //= oh
+    return r // c_, r % c_, y, xo
+
+
+@cuda.jit
+def _max_pool(x, out, arg, c_, h_, w_, kh, kw, sh, sw, ph, pw, oh, ow):
+    t = cuda.grid(1)
+    if t >= out.size:
+        return
+    n, c, y, xo = _split(t, c_, oh, ow)
+    plane = (n * c_ + c) * h_ * w_
+    best = x[plane] * 0
+    where = -1
+    for i in range(kh):
+        iy = y * sh - ph + i
+        if iy < 0 or iy >= h_:
+            continue
+        for j in range(kw):
+            ix = xo * sw - pw + j
+            if ix < 0 or ix >= w_:
+                continue
+            v = x[plane + iy * w_ + ix]
+            if where < 0 or v > best or (v != v and best == best):
+                best = v
+                where = iy * w_ + ix
+    out[t] = best
+    arg[t] = where
+
+
+@cuda.jit
+def _max_pool_backward(gy, arg, gx, c_, h_, w_, oh, ow):
+    t = cuda.grid(1)
+    if t >= gy.size:
+        return
+    plane = (t // (oh * ow)) * h_ * w_
+    cuda.atomic.add(gx, plane + arg[t], gy[t])
+
+
+@cuda.jit
+def _avg_pool(x, out, c_, h_, w_, kh, kw, sh, sw, ph, pw, oh, ow, include_pad):
+    t = cuda.grid(1)
+    if t >= out.size:
+        return
+    n, c, y, xo = _split(t, c_, oh, ow)
+    plane = (n * c_ + c) * h_ * w_
+    total = x[plane] * 0
+    count = 0
+    for i in range(kh):
+        iy = y * sh - ph + i
+        if iy < 0 or iy >= h_:
+            continue
+        for j in range(kw):
+            ix = xo * sw - pw + j
+            if ix < 0 or ix >= w_:
+                continue
+            total += x[plane + iy * w_ + ix]
+            count += 1
+    out[t] = total / (kh * kw if include_pad else count)
+
+
+@cuda.jit
+def _avg_pool_backward(gy, gx, c_, h_, w_, kh, kw, sh, sw, ph, pw, oh, ow, include_pad):
+    t = cuda.grid(1)
+    if t >= gy.size:
+        return
+    n, c, y, xo = _split(t, c_, oh, ow)
+    plane = (n * c_ + c) * h_ * w_
+    count = kh * kw
+    if not include_pad:
+        count = 0
+        for i in range(kh):
+            for j in range(kw):
+                iy = y * sh - ph + i
+                ix = xo * sw - pw + j
+                if iy >= 0 and iy < h_ and ix >= 0 and ix < w_:
+                    count += 1
+    g = gy[t] / count
+    for i in range(kh):
+        iy = y * sh - ph + i
+        if iy < 0 or iy >= h_:
+            continue
+        for j in range(kw):
+            ix = xo * sw - pw + j
+            if ix >= 0 and ix < w_:
+                cuda.atomic.add(gx, plane + iy * w_ + ix, g)
+
+
+def _dims(x):
+    return tuple(int(v) for v in x.shape)
+
+
+def max_pool2d(x, kernel, stride, padding, out_size):
+    n_, c_, h_, w_ = _dims(x)
+    out = empty((n_, c_) + tuple(out_size), x.dtype)
+    arg = empty((n_, c_) + tuple(out_size), np.int64)
+    launch(_max_pool, out.size, flat(x), flat(out), flat(arg), c_, h_, w_, kernel[0], kernel[1],
+           stride[0], stride[1], padding[0], padding[1], out_size[0], out_size[1])
+    return out, arg
+
+
+def max_pool2d_backward(gy, argmax, in_size):
+    n_, c_, oh, ow = _dims(gy)
+    gx = zeros((n_, c_) + tuple(in_size), gy.dtype)
+    launch(_max_pool_backward, gy.size, flat(gy), flat(asarray(argmax)), flat(gx), c_,
+           in_size[0], in_size[1], oh, ow)
+    return gx
+
+
+def avg_pool2d(x, kernel, stride, padding, out_size, count_include_pad):
+    n_, c_, h_, w_ = _dims(x)
+    out = empty((n_, c_) + tuple(out_size), x.dtype)
+    launch(_avg_pool, out.size, flat(x), flat(out), c_, h_, w_, kernel[0], kernel[1], stride[0],
+           stride[1], padding[0], padding[1], out_size[0], out_size[1], bool(count_include_pad))
+    return out
+
+
+def avg_pool2d_backward(gy, in_size, kernel, stride, padding, count_include_pad):
+    n_, c_, oh, ow = _dims(gy)
+    gx = zeros((n_, c_) + tuple(in_size), gy.dtype)
+    launch(_avg_pool_backward, gy.size, flat(gy), flat(gx), c_, in_size[0], in_size[1],
+           kernel[0], kernel[1], stride[0], stride[1], padding[0], padding[1], oh, ow,
+           bool(count_include_pad))
+    return gx
+
+
+KERNELS = {"_max_pool": _max_pool, "_max_pool_backward": _max_pool_backward,
+           "_avg_pool": _avg_pool, "_avg_pool_backward": _avg_pool_backward}
