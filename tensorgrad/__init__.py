@@ -70,6 +70,7 @@ from .ops.elementwise import (
     add,
     clamp,
     div,
+    erf,
     exp,
     log,
     maximum,

@@ -17,7 +17,8 @@ def _isnan(self) -> Tensor:
 _METHODS = {
     "exp": elementwise.exp, "log": elementwise.log, "sqrt": elementwise.sqrt,
     "abs": elementwise.abs, "relu": elementwise.relu, "sigmoid": elementwise.sigmoid,
-    "tanh": elementwise.tanh, "clamp": elementwise.clamp, "clip": elementwise.clamp,
+    "tanh": elementwise.tanh, "erf": elementwise.erf, "clamp": elementwise.clamp,
+    "clip": elementwise.clamp,
     "pow": elementwise.pow, "maximum": elementwise.maximum, "minimum": elementwise.minimum,
     "sign": elementwise.sign, "add": elementwise.add, "sub": elementwise.sub,
     "mul": elementwise.mul, "div": elementwise.div, "neg": elementwise.neg,

@@ -47,10 +47,13 @@ def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
     return tg.where(x > 0, x, (tg.minimum(x, 0.0).exp() - 1) * alpha)
 
 
-def gelu(x: Tensor, approximate: str = "tanh") -> Tensor:
-    """x * Phi(x) with the tanh approximation 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    """x * Phi(x) = 0.5 x (1 + erf(x / sqrt(2))) (PyTorch's default); approximate='tanh' gives
+    0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    if approximate == "none":
+        return x * 0.5 * ((x * (1 / math.sqrt(2))).erf() + 1)
     if approximate != "tanh":
-        raise ValueError("gelu: only approximate='tanh' is available (tensorgrad has no erf)")
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     inner = (x + x * x * x * 0.044715) * math.sqrt(2 / math.pi)
     return x * 0.5 * (inner.tanh() + 1)
 

@@ -3,6 +3,8 @@ gradients of broadcast operands are summed back to their shapes by the engine, n
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..autograd.function import Function
@@ -282,6 +284,20 @@ class TanhBackward(Function):
         return gy_, (TanhBackward.apply(y, gg) if need_gy else None)
 
 
+class Erf(Function):
+    """y = erf(x);  dx = gy * 2 / sqrt(pi) * exp(-x^2)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.backend.erf(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy * (-(x * x)).exp() * (2.0 / math.sqrt(math.pi))
+
+
 class Where(Function):
     """y = cond ? a : b;  da = cond ? gy : 0, db = cond ? 0 : gy."""
 
@@ -440,6 +456,10 @@ def sigmoid(x) -> Tensor:
 
 def tanh(x) -> Tensor:
     return Tanh.apply(_float(x))
+
+
+def erf(x) -> Tensor:
+    return Erf.apply(_float(x))
 
 
 def where(cond, a, b) -> Tensor:

@@ -45,9 +45,9 @@ class ELU(Module):
 
 
 class GELU(Module):
-    """x Phi(x), tanh approximation."""
+    """x Phi(x): exact (erf) by default, approximate='tanh' for the tanh form."""
 
-    def __init__(self, approximate: str = "tanh"):
+    def __init__(self, approximate: str = "none"):
         super().__init__()
         self.approximate = approximate
 

@@ -3,6 +3,7 @@ train/eval behaviour where it differs."""
 
 import numpy as np
 import pytest
+from scipy import special
 
 import tensorgrad as tg
 import tensorgrad_nn as nn
@@ -193,7 +194,9 @@ def test_embedding_lookup_and_gradient_sums_repeats():
     (nn.ReLU(), lambda x: np.maximum(x, 0)),
     (nn.LeakyReLU(0.1), lambda x: np.where(x > 0, x, 0.1 * x)),
     (nn.ELU(), lambda x: np.where(x > 0, x, np.exp(x) - 1)),
-    (nn.GELU(), lambda x: 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))),
+    (nn.GELU(), lambda x: 0.5 * x * (1 + special.erf(x / np.sqrt(2)))),
+    (nn.GELU("tanh"),
+     lambda x: 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))),
     (nn.Sigmoid(), lambda x: 1 / (1 + np.exp(-x))),
     (nn.Tanh(), np.tanh),
     (nn.Softmax(1), lambda x: np.exp(x) / np.exp(x).sum(1, keepdims=True)),

@@ -5,7 +5,7 @@ inputs and boundary values. tests/ops/test_table.py runs every entry."""
 from __future__ import annotations
 
 import numpy as np
-from scipy import signal
+from scipy import signal, special
 
 import tensorgrad as tg
 from tensorgrad.ops import elementwise, indexing, pooling, shape
@@ -314,6 +314,7 @@ ENTRIES: list[OpSpec] = [
     OpSpec("Relu", tg.relu, lambda a: np.maximum(a, 0), _unary_samples(_away_from_zero)),
     OpSpec("Sigmoid", tg.sigmoid, lambda a: 1 / (1 + np.exp(-a)), _unary_samples(_n)),
     OpSpec("Tanh", tg.tanh, np.tanh, _unary_samples(_n)),
+    OpSpec("Erf", tg.erf, special.erf, _unary_samples(_n)),
     OpSpec("SigmoidBackward", lambda y, g: elementwise.SigmoidBackward.apply(y, g),
            lambda y, g: g * y * (1 - y), lambda rng: [(rng.uniform(0.05, 0.95, (3, 4)),
                                                       _n(rng, 3, 4)), (_n(rng), _n(rng))]),

@@ -20,6 +20,7 @@ _LAZY = {
     "avg_pool2d_backward": "pooling",
     "sigmoid_backward": "fused",
     "tanh_backward": "fused",
+    "erf": "fused",
 }
 
 

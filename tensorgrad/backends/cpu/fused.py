@@ -1,10 +1,13 @@
-"""Fused elementwise backward kernels: one pass instead of three numpy passes and temporaries."""
+"""Elementwise Numba kernels numpy lacks or does in several passes: erf, and the fused sigmoid and
+tanh backward passes (one pass instead of three numpy passes and their temporaries)."""
+
+import math
 
 import numpy as np
 
 from ._jit import njit, prange
 
-__all__ = ["sigmoid_backward", "tanh_backward"]
+__all__ = ["sigmoid_backward", "tanh_backward", "erf"]
 
 
 @njit(parallel=True)
@@ -36,3 +39,18 @@ def sigmoid_backward(y, gy):
 def tanh_backward(y, gy):
     """gy * (1 - y^2), the gradient of tanh given its output y."""
     return _flat_call(_tanh_backward, y, gy)
+
+
+@njit(parallel=True)
+def _erf(x, out):
+    for i in prange(x.size):
+        out[i] = math.erf(x[i])
+
+
+def erf(x):
+    """The error function, elementwise."""
+    shape = x.shape
+    x = np.ascontiguousarray(x).reshape(-1)
+    out = np.empty_like(x)
+    _erf(x, out)
+    return out.reshape(shape)

@@ -16,13 +16,13 @@ __all__ = [
     "add", "subtract", "multiply", "divide", "negative", "power", "exp", "log", "sqrt", "abs",
     "sign", "maximum", "minimum", "relu", "relu_mask", "sigmoid", "tanh", "where", "clip",
     "cast", "compare", "logical", "clamp_mask", "isfinite", "isnan", "sigmoid_backward",
-    "tanh_backward", "inplace", "KERNELS",
+    "tanh_backward", "inplace", "erf", "KERNELS",
 ]
 
 ADD, SUB, MUL, DIV, POW, MAX, MIN, SIG_BWD, TANH_BWD = range(9)
 EQ, NE, LT, LE, GT, GE, AND, OR, XOR = range(9)
 (NEG, EXP, LOG, SQRT, ABS, SIGN, RELU, RELU_MASK, SIGMOID, TANH, ISFINITE, ISNAN,
- NOT, IDENTITY) = range(14)
+ NOT, IDENTITY, ERF) = range(15)
 
 
 @cuda.jit(device=True, inline=True)
@@ -115,6 +115,8 @@ def _math(op, x):
         return 0.5 * math.tanh(0.5 * x) + 0.5
     if op == TANH:
         return math.tanh(x)
+    if op == ERF:
+        return math.erf(x)
     return x  # IDENTITY (a cast: the store converts)
 
 
@@ -233,7 +235,7 @@ def _unary_op(op, keep_dtype=True):
 
 negative, exp, log, sqrt = (_unary_op(k) for k in (NEG, EXP, LOG, SQRT))
 abs, sign, relu, relu_mask = (_unary_op(k) for k in (ABS, SIGN, RELU, RELU_MASK))  # noqa: A001
-sigmoid, tanh = _unary_op(SIGMOID), _unary_op(TANH)
+sigmoid, tanh, erf = _unary_op(SIGMOID), _unary_op(TANH), _unary_op(ERF)
 
 
 def cast(x, dtype):
