@@ -46,6 +46,33 @@ def _labels(n, k=10, seed=1):
     return np.random.default_rng(seed).integers(0, k, n)
 
 
+def _tg_step(model, optimizer, x, y):
+    """One training step: cross-entropy, backward, optimizer step."""
+    def step():
+        loss = nn.functional.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return step
+
+
+def _torch_step(model, optimizer, x, y, device):
+    torch = torch_or_none()
+
+    def step():
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if device == "cuda":
+            torch.cuda.synchronize()
+        return loss
+
+    return step
+
+
 # ----- (a), (b): MLPs ---------------------------------------------------------------------------
 
 
@@ -63,15 +90,7 @@ def mlp_tg(batch, opt, sizes=(784, 200, 10), device="cpu"):
                  else nn.optim.Adam(model.parameters(), lr=1e-3))
     x = tg.tensor(_data(batch, sizes[0]), device=device)
     y = tg.tensor(_labels(batch), device=device)
-
-    def step():
-        loss = nn.functional.cross_entropy(model(x), y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        return loss
-
-    return step, _mlp_flops(batch, sizes)
+    return _tg_step(model, optimizer, x, y), _mlp_flops(batch, sizes)
 
 
 def mlp_torch(batch, opt, sizes=(784, 200, 10), device="cpu"):
@@ -85,17 +104,7 @@ def mlp_torch(batch, opt, sizes=(784, 200, 10), device="cpu"):
                  else torch.optim.Adam(model.parameters(), lr=1e-3))
     x = torch.tensor(_data(batch, sizes[0]), device=device)
     y = torch.tensor(_labels(batch), device=device)
-
-    def step():
-        loss = torch.nn.functional.cross_entropy(model(x), y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        if device == "cuda":
-            torch.cuda.synchronize()
-        return loss
-
-    return step
+    return _torch_step(model, optimizer, x, y, device)
 
 
 # ----- (c): LeNet-5 -----------------------------------------------------------------------------
@@ -112,15 +121,7 @@ def lenet_tg(batch, device="cpu"):
     optimizer = nn.optim.SGD(model.parameters(), lr=0.01)
     x = tg.tensor(_data(batch, 1, 32, 32), device=device)
     y = tg.tensor(_labels(batch), device=device)
-
-    def step():
-        loss = nn.functional.cross_entropy(model(x), y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        return loss
-
-    return step, _LENET_FLOPS_PER_SAMPLE * batch
+    return _tg_step(model, optimizer, x, y), _LENET_FLOPS_PER_SAMPLE * batch
 
 
 def lenet_torch(batch, device="cpu"):
@@ -134,17 +135,7 @@ def lenet_torch(batch, device="cpu"):
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
     x = torch.tensor(_data(batch, 1, 32, 32), device=device)
     y = torch.tensor(_labels(batch), device=device)
-
-    def step():
-        loss = torch.nn.functional.cross_entropy(model(x), y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        if device == "cuda":
-            torch.cuda.synchronize()
-        return loss
-
-    return step
+    return _torch_step(model, optimizer, x, y, device)
 
 
 # ----- (d): conv2d ------------------------------------------------------------------------------

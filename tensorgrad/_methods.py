@@ -59,6 +59,45 @@ def _mt(self) -> Tensor:
     return shape.transpose(self, -2, -1)
 
 
+def _reflected(fn):
+    """other (op) self, for numbers and arrays on the left of a Tensor."""
+    def method(self, other):
+        return fn(other, self)
+
+    return method
+
+
+def _comparison(op):
+    def method(self, other):
+        return elementwise.compare(op, self, other)
+
+    return method
+
+
+def _logical(op):
+    def method(self, other=None):
+        return elementwise.logical(op, self, other)
+
+    return method
+
+
+_OPERATORS = {
+    "__add__": elementwise.add, "__radd__": _reflected(elementwise.add),
+    "__sub__": elementwise.sub, "__rsub__": _reflected(elementwise.sub),
+    "__mul__": elementwise.mul, "__rmul__": _reflected(elementwise.mul),
+    "__truediv__": elementwise.div, "__rtruediv__": _reflected(elementwise.div),
+    "__pow__": elementwise.pow, "__rpow__": _reflected(elementwise.pow),
+    "__matmul__": linalg.matmul, "__rmatmul__": _reflected(linalg.matmul),
+    "__neg__": elementwise.neg, "__abs__": elementwise.abs, "__pos__": lambda self: self,
+    "__eq__": _comparison("eq"), "__ne__": _comparison("ne"), "__lt__": _comparison("lt"),
+    "__le__": _comparison("le"), "__gt__": _comparison("gt"), "__ge__": _comparison("ge"),
+    "__and__": _logical("and"), "__or__": _logical("or"), "__xor__": _logical("xor"),
+    "__invert__": _logical("not"), "__getitem__": indexing.getitem,
+}
+
+for _name, _fn in _OPERATORS.items():
+    setattr(Tensor, _name, _fn)
+
 Tensor.expand_as = _expand_as
 Tensor.reshape_as = _reshape_as
 Tensor.T = property(_t)

@@ -334,85 +334,8 @@ class Tensor:
 
     __hash__ = object.__hash__
 
-    # ----- operators -------------------------------------------------------------------------
-
-    def __add__(self, other):
-        return _ops().elementwise.add(self, other)
-
-    def __radd__(self, other):
-        return _ops().elementwise.add(other, self)
-
-    def __sub__(self, other):
-        return _ops().elementwise.sub(self, other)
-
-    def __rsub__(self, other):
-        return _ops().elementwise.sub(other, self)
-
-    def __mul__(self, other):
-        return _ops().elementwise.mul(self, other)
-
-    def __rmul__(self, other):
-        return _ops().elementwise.mul(other, self)
-
-    def __truediv__(self, other):
-        return _ops().elementwise.div(self, other)
-
-    def __rtruediv__(self, other):
-        return _ops().elementwise.div(other, self)
-
-    def __pow__(self, other):
-        return _ops().elementwise.pow(self, other)
-
-    def __rpow__(self, other):
-        return _ops().elementwise.pow(other, self)
-
-    def __matmul__(self, other):
-        return _ops().linalg.matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return _ops().linalg.matmul(other, self)
-
-    def __neg__(self):
-        return _ops().elementwise.neg(self)
-
-    def __pos__(self):
-        return self
-
-    def __abs__(self):
-        return _ops().elementwise.abs(self)
-
-    def __eq__(self, other):
-        return _ops().elementwise.compare("eq", self, other)
-
-    def __ne__(self, other):
-        return _ops().elementwise.compare("ne", self, other)
-
-    def __lt__(self, other):
-        return _ops().elementwise.compare("lt", self, other)
-
-    def __le__(self, other):
-        return _ops().elementwise.compare("le", self, other)
-
-    def __gt__(self, other):
-        return _ops().elementwise.compare("gt", self, other)
-
-    def __ge__(self, other):
-        return _ops().elementwise.compare("ge", self, other)
-
-    def __and__(self, other):
-        return _ops().elementwise.logical("and", self, other)
-
-    def __or__(self, other):
-        return _ops().elementwise.logical("or", self, other)
-
-    def __xor__(self, other):
-        return _ops().elementwise.logical("xor", self, other)
-
-    def __invert__(self):
-        return _ops().elementwise.logical("not", self)
-
-    def __getitem__(self, index):
-        return _ops().indexing.getitem(self, index)
+    # The operators (+ - * / ** @, comparisons, indexing) are bound in _methods.py, with the
+    # other methods that call ops/, since the op modules import this one.
 
     def __iter__(self):
         for i in range(len(self)):
