@@ -6,8 +6,9 @@ import pytest
 from scipy import signal
 
 import tensorgrad as tg
+from tensorgrad.testing import gradcheck
 
-from .table import ref_conv2d
+from .table import ref_conv2d, ref_conv2d_weight, ref_conv_transpose2d
 
 
 @pytest.mark.parametrize("k", [3, 4, 5])
@@ -98,3 +99,43 @@ def test_max_pool_propagates_nan():
     x = np.zeros((1, 1, 2, 2), dtype=np.float32)
     x[0, 0, 1, 0] = np.nan
     assert np.isnan(tg.max_pool2d(tg.tensor(x), 2).numpy()).all()
+
+
+@pytest.mark.parametrize("mult, stride, padding, dilation", [
+    (2, (1, 1), (1, 1), (1, 1)),
+    (3, (2, 1), (0, 2), (1, 2)),
+])
+def test_depthwise_with_channel_multiplier(mult, stride, padding, dilation):
+    """groups == C_in with C_out = mult * C_in, and the transposed conv with one output channel
+    per group (its input gradient), against scipy and finite differences."""
+    rng = np.random.default_rng(mult)
+    x = rng.standard_normal((2, 3, 7, 8))
+    w = rng.standard_normal((3 * mult, 1, 3, 2))
+    conf = dict(stride=stride, padding=padding, dilation=dilation, groups=3)
+    y = tg.conv2d(tg.tensor(x), tg.tensor(w), **conf)
+    assert np.allclose(y.numpy(), ref_conv2d(x, w, **conf))
+    xt = tg.tensor(x, requires_grad=True)
+    wt = tg.tensor(w, requires_grad=True)
+    assert gradcheck(lambda a, b: tg.conv2d(a, b, **conf), xt, wt)
+    gy = tg.tensor(rng.standard_normal(y.shape), requires_grad=True)
+    assert gradcheck(lambda a, b: tg.conv_transpose2d(a, b, **conf), gy, wt)
+
+
+def test_large_depthwise_float32_matches_float64_reference():
+    """Big enough for the parallel kernels (the small cases above run their serial twins)."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((8, 16, 40, 40))
+    w = rng.standard_normal((16, 1, 3, 3))
+    gy = rng.standard_normal((8, 16, 20, 20))
+    xt = tg.tensor(x.astype(np.float32), requires_grad=True)
+    wt = tg.tensor(w.astype(np.float32), requires_grad=True)
+    y = tg.conv2d(xt, wt, stride=2, padding=1, groups=16)
+    assert y.dtype == np.float32
+    assert np.allclose(y.detach().numpy(), ref_conv2d(x, w, (2, 2), (1, 1), groups=16),
+                       atol=1e-4)
+    y.backward(tg.tensor(gy.astype(np.float32)))
+    assert xt.grad.dtype == np.float32 and wt.grad.dtype == np.float32
+    gx = ref_conv_transpose2d(gy, w, (2, 2), (1, 1), output_padding=(1, 1), groups=16)
+    gw = ref_conv2d_weight(x, gy, w.shape, (2, 2), (1, 1), (1, 1), 16)
+    assert np.allclose(xt.grad.numpy(), gx, atol=1e-4)
+    assert np.allclose(wt.grad.numpy(), gw, rtol=1e-4, atol=1e-2)

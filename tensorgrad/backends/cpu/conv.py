@@ -65,106 +65,153 @@ def _im2col(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
 @njit(parallel=True)
 def _col2im(cols, out, sh, sw, ph, pw, dh, dw):
     """The adjoint of _im2col:
-    out[n, c, y*sh - ph + i*dh, x*sw - pw + j*dw] += cols[n, c, i, j, y, x]."""
+    out[n, c, y*sh - ph + i*dh, x*sw - pw + j*dw] += cols[n, c, i, j, y, x]. Rows are added
+    as slices: Numba tests an index like xo * sw + base for a negative (wrapped) value on
+    every element, which stops LLVM vectorising the loop."""
     n_, c_, kh, kw, oh, ow = cols.shape
     h_, w_ = out.shape[2], out.shape[3]
     for nc in prange(n_ * c_):
         n = nc // c_
         c = nc % c_
-        for y_ in range(h_):
-            for x_ in range(w_):
-                out[n, c, y_, x_] = 0
+        plane = out[n, c]
+        plane[:] = 0
         for i in range(kh):
             ylo, yhi = _valid_range(i * dh - ph, sh, h_, oh)
             for j in range(kw):
                 xlo, xhi = _valid_range(j * dw - pw, sw, w_, ow)
-                base = j * dw - pw
+                base = xlo * sw + j * dw - pw
+                k = xhi - xlo
                 for y in range(ylo, yhi):
-                    iy = y * sh - ph + i * dh
-                    for xo in range(xlo, xhi):
-                        out[n, c, iy, xo * sw + base] += cols[n, c, i, j, y, xo]
+                    src = cols[n, c, i, j, y, xlo:xhi]
+                    row = plane[y * sh - ph + i * dh]
+                    if sw == 1:
+                        dst = row[base:base + k]
+                        for t in range(k):
+                            dst[t] += src[t]
+                    else:
+                        dst_s = row[base:base + (k - 1) * sw + 1:sw]
+                        for t in range(k):
+                            dst_s[t] += src[t]
+
+
+@njit(inline="always")
+def _padded_plane(x, n, c, ph, pw, hp, wp):
+    """x[n, c] copied into a zeroed (hp, wp) plane at offset (ph, pw): the inner loops below
+    then run without bounds tests, over contiguous rows LLVM vectorises."""
+    h_, w_ = x.shape[2], x.shape[3]
+    pad = np.zeros((hp, wp), dtype=x.dtype)
+    for yy in range(h_):
+        for xx in range(w_):
+            pad[yy + ph, xx + pw] = x[n, c, yy, xx]
+    return pad
 
 
 @njit(parallel=True)
 def _depthwise(x, w, sh, sw, ph, pw, dh, dw, oh, ow, mult):
-    """y[n, c*mult + m, y, x] = sum_{i,j} w[c*mult + m, 0, i, j] x[n, c, y*sh-ph+i*dh, ...]."""
+    """y[n, c*mult + m, y, x] = sum_{i,j} w[c*mult + m, 0, i, j] x[n, c, y*sh-ph+i*dh, ...].
+    One zero-padded copy of each input plane, then row-at-a-time accumulation over slices
+    (measured 26 -> 6 ms on (64, 64, 32, 32) 3x3). The slices matter: Numba wraps negative
+    indices, and LLVM does not vectorise src[xo + j * dw] (dw could be negative, so every
+    element needs the wraparound test) but does vectorise seg[xo] with seg = src[j*dw:...]."""
     n_, c_, h_, w_ = x.shape
     kh, kw = w.shape[2], w.shape[3]
-    out = np.zeros((n_, c_ * mult, oh, ow), dtype=x.dtype)
-    for nco in prange(n_ * c_ * mult):
-        n = nco // (c_ * mult)
-        o = nco % (c_ * mult)
-        c = o // mult
-        for i in range(kh):
-            ylo, yhi = _valid_range(i * dh - ph, sh, h_, oh)
-            for j in range(kw):
-                xlo, xhi = _valid_range(j * dw - pw, sw, w_, ow)
-                wv = w[o, 0, i, j]
-                base = j * dw - pw
-                for y in range(ylo, yhi):
-                    iy = y * sh - ph + i * dh
-                    if sw == 1:  # unit stride: a loop LLVM vectorises
-                        for xo in range(xlo, xhi):
-                            out[n, o, y, xo] += wv * x[n, c, iy, xo + base]
-                    else:
-                        for xo in range(xlo, xhi):
-                            out[n, o, y, xo] += wv * x[n, c, iy, xo * sw + base]
+    hp = max(h_ + 2 * ph, (oh - 1) * sh + (kh - 1) * dh + 1)
+    wp = max(w_ + 2 * pw, (ow - 1) * sw + (kw - 1) * dw + 1)
+    out = np.empty((n_, c_ * mult, oh, ow), dtype=x.dtype)
+    for nc in prange(n_ * c_):
+        n = nc // c_
+        c = nc % c_
+        pad = _padded_plane(x, n, c, ph, pw, hp, wp)
+        for m in range(mult):
+            o = c * mult + m
+            plane = out[n, o]
+            for y in range(oh):
+                row = plane[y]
+                row[:] = 0
+                for i in range(kh):
+                    src = pad[y * sh + i * dh]
+                    for j in range(kw):
+                        wv = w[o, 0, i, j]
+                        b = j * dw
+                        if sw == 1:
+                            seg = src[b:b + ow]
+                            for xo in range(ow):
+                                row[xo] += wv * seg[xo]
+                        else:
+                            seg_s = src[b:b + (ow - 1) * sw + 1:sw]
+                            for xo in range(ow):
+                                row[xo] += wv * seg_s[xo]
     return out
 
 
 @njit(parallel=True)
 def _depthwise_transpose(gy, w, h_, w_, sh, sw, ph, pw, dh, dw, mult):
-    """The adjoint of _depthwise in x: gx[n, c, ...] += w[o, 0, i, j] gy[n, o, y, x]."""
+    """The adjoint of _depthwise in x: gx[n, c, ...] += w[o, 0, i, j] gy[n, o, y, x], scattered
+    row by row into a padded plane, whose interior is gx."""
     n_, co_, oh, ow = gy.shape
     c_ = co_ // mult
     kh, kw = w.shape[2], w.shape[3]
-    gx = np.zeros((n_, c_, h_, w_), dtype=gy.dtype)
+    hp = max(h_ + 2 * ph, (oh - 1) * sh + (kh - 1) * dh + 1)
+    wp = max(w_ + 2 * pw, (ow - 1) * sw + (kw - 1) * dw + 1)
+    gx = np.empty((n_, c_, h_, w_), dtype=gy.dtype)
     for nc in prange(n_ * c_):
         n = nc // c_
         c = nc % c_
+        pad = np.zeros((hp, wp), dtype=gy.dtype)
         for m in range(mult):
             o = c * mult + m
-            for i in range(kh):
-                ylo, yhi = _valid_range(i * dh - ph, sh, h_, oh)
-                for j in range(kw):
-                    xlo, xhi = _valid_range(j * dw - pw, sw, w_, ow)
-                    wv = w[o, 0, i, j]
-                    base = j * dw - pw
-                    for y in range(ylo, yhi):
-                        iy = y * sh - ph + i * dh
+            for y in range(oh):
+                src = gy[n, o, y]
+                for i in range(kh):
+                    dst = pad[y * sh + i * dh]
+                    for j in range(kw):
+                        wv = w[o, 0, i, j]
+                        b = j * dw
                         if sw == 1:
-                            for xo in range(xlo, xhi):
-                                gx[n, c, iy, xo + base] += wv * gy[n, o, y, xo]
+                            seg = dst[b:b + ow]
+                            for xo in range(ow):
+                                seg[xo] += wv * src[xo]
                         else:
-                            for xo in range(xlo, xhi):
-                                gx[n, c, iy, xo * sw + base] += wv * gy[n, o, y, xo]
+                            seg_s = dst[b:b + (ow - 1) * sw + 1:sw]
+                            for xo in range(ow):
+                                seg_s[xo] += wv * src[xo]
+        for yy in range(h_):
+            for xx in range(w_):
+                gx[n, c, yy, xx] = pad[yy + ph, xx + pw]
     return gx
 
 
-@njit(parallel=True)
+@njit(parallel=True, fastmath={"reassoc", "contract", "nsz"})
 def _depthwise_weight(x, gy, kh, kw, sh, sw, ph, pw, dh, dw, mult):
-    """gw[o, 0, i, j] = sum_{n, y, x} gy[n, o, y, x] x[n, o // mult, y*sh-ph+i*dh, ...]."""
+    """gw[o, 0, i, j] = sum_{n, y, x} gy[n, o, y, x] x[n, o // mult, y*sh-ph+i*dh, ...].
+    Reassociating the sums lets LLVM vectorise the dot products."""
     n_, c_, h_, w_ = x.shape
     co_, oh, ow = gy.shape[1], gy.shape[2], gy.shape[3]
+    hp = max(h_ + 2 * ph, (oh - 1) * sh + (kh - 1) * dh + 1)
+    wp = max(w_ + 2 * pw, (ow - 1) * sw + (kw - 1) * dw + 1)
     gw = np.zeros((co_, 1, kh, kw), dtype=x.dtype)
-    for o in prange(co_):
-        c = o // mult
-        for i in range(kh):
-            ylo, yhi = _valid_range(i * dh - ph, sh, h_, oh)
-            for j in range(kw):
-                xlo, xhi = _valid_range(j * dw - pw, sw, w_, ow)
-                base = j * dw - pw
-                acc = gw[o, 0, i, j]
-                for n in range(n_):
-                    for y in range(ylo, yhi):
-                        iy = y * sh - ph + i * dh
-                        if sw == 1:
-                            for xo in range(xlo, xhi):
-                                acc += gy[n, o, y, xo] * x[n, c, iy, xo + base]
-                        else:
-                            for xo in range(xlo, xhi):
-                                acc += gy[n, o, y, xo] * x[n, c, iy, xo * sw + base]
-                gw[o, 0, i, j] = acc
+    zero = np.zeros(1, dtype=x.dtype)[0]
+    for c in prange(c_):
+        for n in range(n_):
+            pad = _padded_plane(x, n, c, ph, pw, hp, wp)
+            for m in range(mult):
+                o = c * mult + m
+                for i in range(kh):
+                    for j in range(kw):
+                        acc = zero
+                        b = j * dw
+                        for y in range(oh):
+                            src = pad[y * sh + i * dh]
+                            g = gy[n, o, y]
+                            if sw == 1:
+                                seg = src[b:b + ow]
+                                for xo in range(ow):
+                                    acc += g[xo] * seg[xo]
+                            else:
+                                seg_s = src[b:b + (ow - 1) * sw + 1:sw]
+                                for xo in range(ow):
+                                    acc += g[xo] * seg_s[xo]
+                        gw[o, 0, i, j] += acc
     return gw
 
 
@@ -179,16 +226,16 @@ def _chunk(n_, per_image_bytes):
 _buffers = threading.local()
 
 
-def _buffer(size, dtype):
-    """A scratch array reused across calls (per thread and dtype): writing into fresh pages
-    costs page faults on every call."""
+def _buffer(size, dtype, slot=0):
+    """A scratch array reused across calls (per thread, dtype and slot): writing into fresh
+    pages costs page faults on every call."""
     cache = getattr(_buffers, "arrays", None)
     if cache is None:
         cache = _buffers.arrays = {}
-    array = cache.get(dtype)
+    array = cache.get((dtype, slot))
     if array is None or array.size < size:
-        array = cache[dtype] = np.empty(size, dtype=dtype)
-    return array
+        array = cache[(dtype, slot)] = np.empty(size, dtype=dtype)
+    return array[:size]
 
 
 def _patches(x, kh, kw, stride, padding, dilation, oh, ow, buffer):
@@ -218,8 +265,9 @@ def conv2d(x, w, stride, padding, dilation, groups):
     if _depthwise_multiplier(c_, groups, cg) and groups > 1:
         return _depthwise(x, np.ascontiguousarray(w), stride[0], stride[1], padding[0],
                           padding[1], dilation[0], dilation[1], oh, ow, o_ // c_)
+    out = np.empty((n_, o_, oh * ow), dtype=np.result_type(x, w))
     wm = w.reshape(groups, o_ // groups, cg * kh * kw)
-    out = np.empty((n_, groups, o_ // groups, oh * ow), dtype=np.result_type(x, w))
+    out = out.reshape(n_, groups, o_ // groups, oh * ow)
     per_image = c_ * kh * kw * oh * ow
     step = _chunk(n_, per_image * x.itemsize)
     buffer = _buffer(step * per_image, x.dtype)
@@ -247,10 +295,11 @@ def conv_transpose2d(x, w, stride, padding, output_padding, dilation, groups):
         flipped = np.ascontiguousarray(w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1])
         pad = (dilation[0] * (kh - 1) - padding[0], dilation[1] * (kw - 1) - padding[1])
         return conv2d(x, flipped, (1, 1), pad, dilation, 1)
-    if og == 1 and cg == 1 and groups > 1:
-        # depthwise: conv2d weight layout (O=c_, 1, kh, kw) is w itself
+    if og == 1 and groups > 1:
+        # one output channel per group (the input gradient of a depthwise conv with channel
+        # multiplier cg): w's layout (groups*cg, 1, kh, kw) is the depthwise kernel's
         return _depthwise_transpose(x, np.ascontiguousarray(w), ho, wo, stride[0], stride[1],
-                                    padding[0], padding[1], dilation[0], dilation[1], 1)
+                                    padding[0], padding[1], dilation[0], dilation[1], cg)
     wm = np.ascontiguousarray(w.reshape(groups, cg, og * kh * kw).transpose(0, 2, 1))
     if _is_pointwise(kh, kw, stride, padding) and output_padding == (0, 0):
         return np.matmul(wm, x.reshape(n_, groups, cg, h_ * w_)).reshape(n_, groups * og, h_, w_)
