@@ -86,7 +86,8 @@ from .ops.elementwise import (
     where,
 )
 from .ops.indexing import index_add, take_along_dim
-from .ops.linalg import matmul
+from .ops.linalg import linear, matmul
+from .ops.loss import softmax_cross_entropy
 from .ops.pooling import avg_pool2d, max_pool2d
 from .ops.reduction import amax, amin, argmax, argmin, max, mean, min, std, sum, var
 from .ops.shape import (

@@ -24,14 +24,8 @@ from tensorgrad import (  # noqa: F401  (re-exports)  # noqa: F401
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """y = x W^T + b."""
-    if input.shape[-1] != weight.shape[-1]:
-        raise tg.ShapeError(
-            f"linear: input of shape {tuple(input.shape)} has {input.shape[-1]} features but "
-            f"weight {tuple(weight.shape)} expects {weight.shape[-1]}"
-        )
-    y = input @ weight.T
-    return y if bias is None else y + bias
+    """y = x W^T + b (one fused primitive, tensorgrad.linear)."""
+    return tg.linear(input, weight, bias)
 
 
 def relu(x: Tensor) -> Tensor:
@@ -147,14 +141,35 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     """-input[n, target[n]] (weighted), for log-probabilities input (N, C, *)."""
     target = _as_target(target, input)
     labels, valid = _class_targets("nll_loss", input, target, ignore_index)
-    w = np.ones(labels.shape, dtype=input.dtype) if weight is None else np.asarray(
-        weight.detach().numpy() if isinstance(weight, Tensor) else weight,
-        dtype=input.dtype)[np.where(valid, labels, 0)]
-    w = np.where(valid, w, 0).astype(input.dtype)
+    w = _row_weights(input, labels, valid, weight)
     loss = -_pick(input, labels) * tg.tensor(w, device=input.device)
     if reduction == "mean":
         return loss.sum() / float(max(w.sum(), np.finfo(input.dtype).tiny))
     return _reduce(loss, reduction, "nll_loss")
+
+
+def _fused_cross_entropy(input, target, weight, ignore_index, reduction):
+    """Class-index cross-entropy of (N, C) logits as one primitive (softmax_cross_entropy), the
+    'mean' divisor and ignored rows folded into its per-row weights."""
+    labels, valid = _class_targets("cross_entropy", input, target, ignore_index)
+    w = _row_weights(input, labels, valid, weight)
+    if reduction == "mean":
+        w = w / max(float(w.sum()), np.finfo(input.dtype).tiny)
+    elif reduction not in ("sum", "none"):
+        raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got "
+                         f"{reduction!r}")
+    return tg.softmax_cross_entropy(input, np.where(valid, labels, 0),
+                                    tg.tensor(w.astype(input.dtype), device=input.device),
+                                    "none" if reduction == "none" else "sum")
+
+
+def _row_weights(input, labels, valid, weight) -> np.ndarray:
+    """Each row's class weight (1 without weights), 0 for ignored rows."""
+    if weight is None:
+        return valid.astype(input.dtype)
+    w = np.asarray(weight.detach().numpy() if isinstance(weight, Tensor) else weight,
+                   dtype=input.dtype)[np.where(valid, labels, 0)]
+    return np.where(valid, w, 0).astype(input.dtype)
 
 
 def cross_entropy(input: Tensor, target, weight: Tensor | None = None, ignore_index: int = -100,
@@ -174,6 +189,8 @@ def cross_entropy(input: Tensor, target, weight: Tensor | None = None, ignore_in
         target = _as_target(target, input)
         target = target.unsqueeze(0)
     target = _as_target(target, input)
+    if input.ndim == 2 and not label_smoothing and target.dtype.kind in "iu":
+        return _fused_cross_entropy(input, target, weight, ignore_index, reduction)
     logp = input.log_softmax(1)
     classes = input.shape[1]
     if target.dtype.kind == "f":

@@ -59,3 +59,58 @@ def matmul(a, b) -> Tensor:
     if a.ndim == 1:
         y = y.squeeze(-2) if y.ndim >= 2 else y.squeeze(-1)
     return y
+
+
+class Linear(Function):
+    """y = x @ w^T + b for x (..., in), w (out, in), b (out,) or none: one GEMM with the bias
+    added in place, where matmul, transpose and add made three tape nodes and two more passes.
+    dx = gy @ w, dw = gy^T x (summed over every leading dim), db = gy summed likewise."""
+
+    @staticmethod
+    def forward(ctx, x, w, b=None):
+        ctx.save_for_backward(x, w)
+        backend = ctx.backend
+        y = backend.matmul(x, backend.transpose(w, (1, 0)))
+        if b is not None:
+            backend.inplace("add", y, b)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, w = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        gx = gy @ w if need[0] else None
+        gw = gb = None
+        if need[1] or (len(need) > 2 and need[2]):
+            g2 = gy if gy.ndim == 2 else gy.reshape(-1, gy.shape[-1])
+            if need[1]:
+                x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+                gw = g2.mT @ x2
+            if len(need) > 2 and need[2]:
+                gb = g2.sum(0)
+        return (gx, gw) if len(need) == 2 else (gx, gw, gb)
+
+
+def linear(input, weight, bias=None) -> Tensor:
+    """y = input @ weight^T + bias (PyTorch's torch.nn.functional.linear): input (..., in),
+    weight (out, in), bias (out,) or None."""
+    for name, t in (("input", input), ("weight", weight), ("bias", bias)):
+        if t is not None and not isinstance(t, Tensor):
+            raise TypeError(f"linear: {name} must be a tensor, got {type(t).__name__}")
+    if weight.ndim != 2 or input.ndim < 1 or input.shape[-1] != weight.shape[1]:
+        raise ShapeError(
+            f"linear: input of shape {shape_str(input.shape)} has "
+            f"{input.shape[-1] if input.ndim else 0} features but weight "
+            f"{shape_str(weight.shape)} expects {weight.shape[-1] if weight.ndim else '?'} "
+            "(weight must be (out_features, in_features))"
+        )
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise ShapeError(f"linear: bias of shape {shape_str(bias.shape)} does not match weight "
+                         f"{shape_str(weight.shape)}; expected ({weight.shape[0]},)")
+    dtypes = {t.dtype for t in (input, weight, bias) if t is not None}
+    if len(dtypes) > 1 or input.ndim == 1 or next(iter(dtypes)).kind != "f":
+        y = matmul(input, weight.mT)  # mixed dtypes and 1-d input: the general path
+        return y if bias is None else y + bias
+    if bias is None:
+        return Linear.apply(input, weight)
+    return Linear.apply(input, weight, bias)

@@ -4,9 +4,9 @@ tests, which fail when a primitive has no entry, and by the docs)."""
 from __future__ import annotations
 
 from ..autograd.function import Function
-from . import conv, elementwise, indexing, linalg, pooling, reduction, shape
+from . import conv, elementwise, indexing, linalg, loss, pooling, reduction, shape
 
-_MODULES = (elementwise, reduction, shape, indexing, linalg, conv, pooling)
+_MODULES = (elementwise, reduction, shape, indexing, linalg, conv, pooling, loss)
 
 
 def primitives() -> dict[str, type[Function]]:

@@ -297,6 +297,8 @@ def _ref_index_add(v):
     return out
 
 
+_CE_LABELS = np.array([2, 0, 1, 2])
+
 ENTRIES: list[OpSpec] = [
     OpSpec("Add", lambda a, b: a + b, np.add, _binary_samples(_n)),
     OpSpec("Sub", lambda a, b: a - b, np.subtract, _binary_samples(_n)),
@@ -377,6 +379,18 @@ ENTRIES: list[OpSpec] = [
         (_n(rng, 2, 1, 3, 4), _n(rng, 3, 4, 2)), (_n(rng, 4), _n(rng, 4)),
         (_n(rng, 4), _n(rng, 4, 3)), (_n(rng, 3, 4), _n(rng, 4)), (_n(rng, 4, 3).T, _n(rng, 4, 2)),
     ]),
+    OpSpec("Linear", tg.linear, lambda x, w, b=None: x @ w.T + (0 if b is None else b),
+           lambda rng: [(_n(rng, 3, 4), _n(rng, 2, 4), _n(rng, 2)),
+                        (_n(rng, 2, 3, 4), _n(rng, 5, 4)),
+                        (_n(rng, 5, 4), _n(rng, 3, 4), _n(rng, 3))]),
+    OpSpec("SoftmaxCrossEntropy",
+           lambda x, w: tg.softmax_cross_entropy(x, _CE_LABELS, w, "none"),
+           lambda x, w: -w * (special.log_softmax(x, axis=1)[np.arange(4), _CE_LABELS]),
+           lambda rng: [(_n(rng, 4, 3) * 3, rng.uniform(0.5, 2, 4))]),
+    OpSpec("SoftmaxCrossEntropy",
+           lambda x: tg.softmax_cross_entropy(x, _CE_LABELS),
+           lambda x: -special.log_softmax(x, axis=1)[np.arange(4), _CE_LABELS].sum(),
+           lambda rng: [(_n(rng, 4, 3) * 3,)], notes="summed, unit weights"),
     *_conv_entries(),
     *_tconv_entries(),
     _conv_weight_entry(),
