@@ -8,7 +8,15 @@ from scipy import signal
 import tensorgrad as tg
 from tensorgrad.testing import gradcheck
 
-from .table import ref_conv2d, ref_conv2d_weight, ref_conv_transpose2d
+from .table import (
+    ref_avg_pool2d,
+    ref_avg_pool2d_backward,
+    ref_conv2d,
+    ref_conv2d_weight,
+    ref_conv_transpose2d,
+    ref_max_pool2d,
+    ref_max_pool2d_backward,
+)
 
 
 @pytest.mark.parametrize("k", [3, 4, 5])
@@ -139,3 +147,21 @@ def test_large_depthwise_float32_matches_float64_reference():
     gw = ref_conv2d_weight(x, gy, w.shape, (2, 2), (1, 1), (1, 1), 16)
     assert np.allclose(xt.grad.numpy(), gx, atol=1e-4)
     assert np.allclose(wt.grad.numpy(), gw, rtol=1e-4, atol=1e-2)
+
+
+@pytest.mark.parametrize("k, s, p", [((2, 2), (2, 2), (0, 0)), ((3, 2), (2, 1), (1, 1))])
+def test_large_pooling_matches_reference(k, s, p):
+    """Big enough for the parallel kernels; (2, 2) stride 2 has kernels of its own."""
+    rng = np.random.default_rng(7)
+    x = rng.permutation(4 * 9 * 34 * 33).reshape(4, 9, 34, 33).astype(np.float32) / 100
+    for pool, ref, ref_back in ((tg.max_pool2d, ref_max_pool2d, ref_max_pool2d_backward),
+                                (tg.avg_pool2d, ref_avg_pool2d, None)):
+        xt = tg.tensor(x, requires_grad=True)
+        y = pool(xt, k, s, p)
+        assert y.dtype == np.float32
+        assert np.allclose(y.detach().numpy(), ref(x.astype(np.float64), k, s, p), atol=1e-4)
+        gy = rng.standard_normal(y.shape)
+        y.backward(tg.tensor(gy.astype(np.float32)))
+        expected = (ref_back(x.astype(np.float64), gy, k, s, p) if ref_back else
+                    ref_avg_pool2d_backward(gy, x.shape, k, s, p))
+        assert np.allclose(xt.grad.numpy(), expected, atol=1e-4)

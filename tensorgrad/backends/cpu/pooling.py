@@ -1,10 +1,111 @@
 """Max and average pooling on the CPU: direct Numba loops, parallel over (batch, channel) planes."""
 
 import numpy as np
+from numba import uintp
 
 from ._jit import njit, prange
 
 __all__ = ["max_pool2d", "max_pool2d_backward", "avg_pool2d", "avg_pool2d_backward"]
+
+
+@njit(inline="always")
+def _taps(offset, stride, size, out):
+    """The output range [lo, hi) whose input position o * stride + offset lies in [0, size),
+    and the input position of lo."""
+    lo = 0
+    if offset < 0:
+        lo = (-offset + stride - 1) // stride
+    hi = out
+    last = size - 1 - offset
+    if last < 0:
+        hi = 0
+    elif last // stride + 1 < out:
+        hi = last // stride + 1
+    if hi < lo:
+        hi = lo
+    return lo, hi, lo * stride + offset
+
+
+# Average pooling and the max-pool backward loop over the window's taps outside and a row of
+# outputs inside, reading each row as a (strided) slice: Numba tests every x[..., xo * sw + j]
+# for a negative index to wrap, which costs a select per element, where a slice index t >= 0
+# needs none (avg-pool backward 0.63 -> 0.27 ms on (64, 6, 28, 28)). The 2x2 stride-2 case
+# without padding, nearly every CNN's, has kernels of its own (max-pool 0.70 -> 0.18 ms).
+
+
+@njit(parallel=True)
+def _max_pool2x2(x, oh, ow):
+    """2x2 windows, stride 2, no padding; the same result and argmax as _max_pool2d."""
+    n_, c_, h_, w_ = x.shape
+    out = np.empty((n_, c_, oh, ow), dtype=x.dtype)
+    arg = np.empty((n_, c_, oh, ow), dtype=np.int64)
+    for nc in prange(n_ * c_):
+        n = nc // c_
+        c = nc % c_
+        plane = x[n, c]
+        for y in range(oh):
+            r0 = plane[2 * y]
+            r1 = plane[2 * y + 1]
+            best_row = out[n, c, y]
+            arg_row = arg[n, c, y]
+            base = 2 * y * w_
+            for xo in range(ow):
+                j = 2 * xo
+                best = r0[j]
+                k = base + j
+                v = r0[j + 1]
+                if v > best or v != v:
+                    best = v
+                    k = base + j + 1
+                v = r1[j]
+                if v > best or v != v:
+                    best = v
+                    k = base + w_ + j
+                v = r1[j + 1]
+                if v > best or v != v:
+                    best = v
+                    k = base + w_ + j + 1
+                best_row[xo] = best
+                arg_row[xo] = k
+    return out, arg
+
+
+@njit(parallel=True)
+def _avg_pool2x2(x, oh, ow):
+    n_, c_, h_, w_ = x.shape
+    out = np.empty((n_, c_, oh, ow), dtype=x.dtype)
+    for nc in prange(n_ * c_):
+        n = nc // c_
+        c = nc % c_
+        plane = x[n, c]
+        for y in range(oh):
+            r0 = plane[2 * y]
+            r1 = plane[2 * y + 1]
+            o = out[n, c, y]
+            for xo in range(ow):
+                j = 2 * xo
+                o[xo] = (r0[j] + r0[j + 1] + r1[j] + r1[j + 1]) * 0.25
+    return out
+
+
+@njit(parallel=True)
+def _avg_pool2x2_backward(gy, h_, w_):
+    n_, c_, oh, ow = gy.shape
+    gx = np.zeros((n_, c_, h_, w_), dtype=gy.dtype)
+    for nc in prange(n_ * c_):
+        n = nc // c_
+        c = nc % c_
+        for y in range(oh):
+            g = gy[n, c, y]
+            r0 = gx[n, c, 2 * y]
+            r1 = gx[n, c, 2 * y + 1]
+            for xo in range(ow):
+                v = g[xo] * 0.25
+                r0[2 * xo] = v
+                r0[2 * xo + 1] = v
+                r1[2 * xo] = v
+                r1[2 * xo + 1] = v
+    return gx
 
 
 @njit(parallel=True)
@@ -44,39 +145,49 @@ def _max_pool2d(x, kh, kw, sh, sw, ph, pw, oh, ow):
 @njit(parallel=True)
 def _max_pool2d_backward(gy, arg, h_, w_):
     n_, c_, oh, ow = gy.shape
-    gx = np.zeros((n_, c_, h_, w_), dtype=gy.dtype)
+    gx = np.zeros((n_, c_, h_ * w_), dtype=gy.dtype)
     for nc in prange(n_ * c_):
         n = nc // c_
         c = nc % c_
+        dst = gx[n, c]
         for y in range(oh):
+            g = gy[n, c, y]
+            a = arg[n, c, y]
             for xo in range(ow):
-                a = arg[n, c, y, xo]
-                gx[n, c, a // w_, a % w_] += gy[n, c, y, xo]
-    return gx
+                dst[uintp(a[xo])] += g[xo]
+    return gx.reshape((n_, c_, h_, w_))
 
 
 @njit(parallel=True)
 def _avg_pool2d(x, kh, kw, sh, sw, ph, pw, oh, ow, include_pad):
     n_, c_, h_, w_ = x.shape
-    out = np.empty((n_, c_, oh, ow), dtype=x.dtype)
+    out = np.zeros((n_, c_, oh, ow), dtype=x.dtype)
     for nc in prange(n_ * c_):
         n = nc // c_
         c = nc % c_
+        plane = x[n, c]
         for y in range(oh):
+            acc = out[n, c, y]
+            for i in range(kh):
+                iy = y * sh - ph + i
+                if iy < 0 or iy >= h_:
+                    continue
+                row = plane[iy]
+                for j in range(kw):
+                    lo, hi, start = _taps(j - pw, sw, w_, ow)
+                    k = hi - lo
+                    src = row[start:start + (k - 1) * sw + 1:sw]
+                    dst = acc[lo:hi]
+                    for t in range(k):
+                        dst[t] += src[t]
+            rows = kh
+            if not include_pad:
+                rows = min(y * sh - ph + kh, h_) - max(y * sh - ph, 0)
             for xo in range(ow):
-                total = x[n, c, 0, 0] * 0
-                count = 0
-                for i in range(kh):
-                    iy = y * sh - ph + i
-                    if iy < 0 or iy >= h_:
-                        continue
-                    for j in range(kw):
-                        ix = xo * sw - pw + j
-                        if ix < 0 or ix >= w_:
-                            continue
-                        total += x[n, c, iy, ix]
-                        count += 1
-                out[n, c, y, xo] = total / (kh * kw if include_pad else count)
+                cols = kw
+                if not include_pad:
+                    cols = min(xo * sw - pw + kw, w_) - max(xo * sw - pw, 0)
+                acc[xo] /= rows * cols
     return out
 
 
@@ -87,33 +198,42 @@ def _avg_pool2d_backward(gy, h_, w_, kh, kw, sh, sw, ph, pw, include_pad):
     for nc in prange(n_ * c_):
         n = nc // c_
         c = nc % c_
+        scaled = np.empty(ow, dtype=gy.dtype)
         for y in range(oh):
+            rows = kh
+            if not include_pad:
+                rows = min(y * sh - ph + kh, h_) - max(y * sh - ph, 0)
             for xo in range(ow):
-                count = kh * kw
+                cols = kw
                 if not include_pad:
-                    count = 0
-                    for i in range(kh):
-                        iy = y * sh - ph + i
-                        for j in range(kw):
-                            ix = xo * sw - pw + j
-                            if iy >= 0 and iy < h_ and ix >= 0 and ix < w_:
-                                count += 1
-                g = gy[n, c, y, xo] / count
-                for i in range(kh):
-                    iy = y * sh - ph + i
-                    if iy < 0 or iy >= h_:
-                        continue
-                    for j in range(kw):
-                        ix = xo * sw - pw + j
-                        if ix >= 0 and ix < w_:
-                            gx[n, c, iy, ix] += g
+                    cols = min(xo * sw - pw + kw, w_) - max(xo * sw - pw, 0)
+                scaled[xo] = gy[n, c, y, xo] / (rows * cols)
+            for i in range(kh):
+                iy = y * sh - ph + i
+                if iy < 0 or iy >= h_:
+                    continue
+                row = gx[n, c, iy]
+                for j in range(kw):
+                    lo, hi, start = _taps(j - pw, sw, w_, ow)
+                    k = hi - lo
+                    dst = row[start:start + (k - 1) * sw + 1:sw]
+                    src = scaled[lo:hi]
+                    for t in range(k):
+                        dst[t] += src[t]
     return gx
+
+
+def _is_2x2(kernel, stride, padding):
+    return kernel == (2, 2) and stride == (2, 2) and padding == (0, 0)
 
 
 def max_pool2d(x, kernel, stride, padding, out_size):
     """Returns (y, argmax); argmax is the flat index h * W + w of each window's max in its plane."""
-    return _max_pool2d(np.ascontiguousarray(x), kernel[0], kernel[1], stride[0], stride[1],
-                       padding[0], padding[1], out_size[0], out_size[1])
+    x = np.ascontiguousarray(x)
+    if _is_2x2(kernel, stride, padding):
+        return _max_pool2x2(x, out_size[0], out_size[1])
+    return _max_pool2d(x, kernel[0], kernel[1], stride[0], stride[1], padding[0], padding[1],
+                       out_size[0], out_size[1])
 
 
 def max_pool2d_backward(gy, argmax, in_size):
@@ -121,11 +241,16 @@ def max_pool2d_backward(gy, argmax, in_size):
 
 
 def avg_pool2d(x, kernel, stride, padding, out_size, count_include_pad):
-    return _avg_pool2d(np.ascontiguousarray(x), kernel[0], kernel[1], stride[0], stride[1],
-                       padding[0], padding[1], out_size[0], out_size[1], count_include_pad)
+    x = np.ascontiguousarray(x)
+    if _is_2x2(kernel, stride, padding):
+        return _avg_pool2x2(x, out_size[0], out_size[1])
+    return _avg_pool2d(x, kernel[0], kernel[1], stride[0], stride[1], padding[0], padding[1],
+                       out_size[0], out_size[1], count_include_pad)
 
 
 def avg_pool2d_backward(gy, in_size, kernel, stride, padding, count_include_pad):
-    return _avg_pool2d_backward(np.ascontiguousarray(gy), in_size[0], in_size[1], kernel[0],
-                                kernel[1], stride[0], stride[1], padding[0], padding[1],
-                                count_include_pad)
+    gy = np.ascontiguousarray(gy)
+    if _is_2x2(kernel, stride, padding):
+        return _avg_pool2x2_backward(gy, in_size[0], in_size[1])
+    return _avg_pool2d_backward(gy, in_size[0], in_size[1], kernel[0], kernel[1], stride[0],
+                                stride[1], padding[0], padding[1], count_include_pad)
