@@ -20,25 +20,31 @@ def _out_size(size, k, s, p, d) -> int:
 
 
 class Conv2d(Function):
-    """y[n, o, i, j] = sum_{c, a, b} w[o, c, a, b] x[n, g(o) c, i s - p + a d, j s - p + b d]."""
+    """y[n, o, i, j] = sum_{c, a, b} w[o, c, a, b] x[n, g(o) c, i s - p + a d, j s - p + b d]
+    (+ bias[o], added in place: one tape node and no extra pass);  db = gy summed over n, i, j."""
 
     @staticmethod
-    def forward(ctx, x, w, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
+    def forward(ctx, x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
         ctx.conf = (stride, padding, dilation, groups)
         ctx.save_for_backward(x, w)
-        return ctx.backend.conv2d(x, w, stride, padding, dilation, groups)
+        y = ctx.backend.conv2d(x, w, stride, padding, dilation, groups)
+        if b is not None:
+            ctx.backend.inplace("add", y, ctx.backend.reshape(b, (1, -1, 1, 1)))
+        return y
 
     @staticmethod
     def backward(ctx, gy):
         x, w = ctx.saved_tensors
         stride, padding, dilation, groups = ctx.conf
-        need_x, need_w = ctx.needs_input_grad
-        gx = _input_grad(gy, w, x.shape, ctx.conf) if need_x else None
+        need = ctx.needs_input_grad
+        gx = _input_grad(gy, w, x.shape, ctx.conf) if need[0] else None
         gw = None
-        if need_w:
+        if need[1]:
             gw = Conv2dWeight.apply(x, gy, weight_shape=w.shape, stride=stride, padding=padding,
                                     dilation=dilation, groups=groups)
-        return gx, gw
+        if len(need) == 2:
+            return gx, gw
+        return gx, gw, (gy.sum((0, 2, 3)) if need[2] else None)
 
 
 class ConvTranspose2d(Function):
@@ -153,9 +159,17 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
             raise ShapeError(
                 f"conv2d: kernel {shape_str(weight.shape[2:])} (dilation {dilation}) is larger "
                 f"than the padded input {shape_str(x.shape[2:])} + padding {padding} in {name}")
-    y = Conv2d.apply(x, weight, stride=stride, padding=padding, dilation=dilation, groups=groups)
-    if bias is not None:
-        y = y + bias.reshape(1, -1, 1, 1)
+    conf = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    if bias is None:
+        y = Conv2d.apply(x, weight, **conf)
+    else:
+        if not isinstance(bias, Tensor) or tuple(bias.shape) != (o_,):
+            raise ShapeError(f"conv2d: bias must be a tensor of shape ({o_},), got "
+                             f"{shape_str(getattr(bias, 'shape', ()))}")
+        if bias.dtype != weight.dtype or x.dtype != weight.dtype:
+            y = Conv2d.apply(x, weight, **conf) + bias.reshape(1, -1, 1, 1)  # mixed dtypes
+        else:
+            y = Conv2d.apply(x, weight, bias, **conf)
     return y.squeeze(0) if input.ndim == 3 else y
 
 

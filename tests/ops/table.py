@@ -194,6 +194,12 @@ def _conv_entries():
                 samples=lambda rng, i=i: [_conv_samples(rng)[i]],
                 notes=f"conv set {k} case {i}",
             ))
+    conf = _CONV_CONF2[0]
+    entries.append(OpSpec(
+        name="Conv2d", op=lambda x, w, b: tg.conv2d(x, w, b, **conf),
+        reference=lambda x, w, b: ref_conv2d(x, w, **conf) + b[None, :, None, None],
+        samples=lambda rng: [_conv_samples(rng)[0] + (_n(rng, 4),)], notes="with bias",
+    ))
     return entries
 
 
