@@ -166,7 +166,8 @@ class Function:
     # ----- what the engine calls ---------------------------------------------------------------
 
     def _backward(self, grad, retain_graph: bool) -> tuple:
-        if _anomaly.get():
+        anomaly = _anomaly.get()
+        if anomaly:
             token = _in_backward.set(self)
             try:
                 grads = type(self).backward(self, grad)
@@ -181,7 +182,7 @@ class Function:
                 f"{self.name}.backward returned {len(grads)} gradients for "
                 f"{len(self.inputs)} inputs"
             )
-        if _anomaly.get():
+        if anomaly:
             for i, g in enumerate(grads):
                 if g is not None and _has_non_finite(g._data):
                     raise AnomalyError(

@@ -66,12 +66,15 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
             if capture is not None and node in capture_nodes:
                 captured[capture_nodes[node]] = gy
             gxs = None if gy is None else node._backward(gy, retain_graph)
-            for i, t in enumerate(node.inputs):
-                if not node.needs_input_grad[i]:
+            if gxs is None:
+                gxs = (None,) * len(node.inputs)
+            for t, need, g in zip(node.inputs, node.needs_input_grad, gxs):
+                if not need:
                     continue
-                g = None if gxs is None else gxs[i]
                 if g is not None:
-                    g = _fit(g, t)
+                    data, target = g._data, t._data
+                    if data.shape != target.shape or data.dtype != target.dtype:
+                        g = _fit(g, t)
                 child = t._node
                 if child is not None:
                     if g is not None:

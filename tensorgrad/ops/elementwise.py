@@ -8,10 +8,22 @@ import math
 import numpy as np
 
 from ..autograd.function import Function
+from ..autograd.mode import _grad_enabled
 from ..dtypes import get_default_dtype
 from ..errors import ShapeError, shape_str
 from ..tensor import Tensor
 from ._util import as_tensor_like, operands
+
+
+def _recording() -> bool:
+    """Whether a backward formula is being recorded (create_graph=True). When it is not, the
+    common backward formulas below compute on arrays directly (_direct): going through a
+    primitive's apply would only add Python overhead to a result nobody differentiates."""
+    return _grad_enabled.get()
+
+
+def _direct(ctx, array) -> Tensor:
+    return Tensor._make(array, ctx.device, False, None)
 
 
 def _broadcast(op: str, fn, a, b):
@@ -47,7 +59,11 @@ class Sub(Function):
 
     @staticmethod
     def backward(ctx, gy):
-        return gy, (-gy if ctx.needs_input_grad[1] else None)
+        if not ctx.needs_input_grad[1]:
+            return gy, None
+        if _recording():
+            return gy, -gy
+        return gy, _direct(ctx, ctx.backend.negative(gy._data))
 
 
 class Mul(Function):
@@ -62,7 +78,11 @@ class Mul(Function):
     def backward(ctx, gy):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        return (gy * b if need_a else None), (gy * a if need_b else None)
+        if _recording():
+            return (gy * b if need_a else None), (gy * a if need_b else None)
+        mul = ctx.backend.multiply
+        return (_direct(ctx, mul(gy._data, b._data)) if need_a else None,
+                _direct(ctx, mul(gy._data, a._data)) if need_b else None)
 
 
 class Div(Function):
@@ -127,7 +147,9 @@ class Exp(Function):
     @staticmethod
     def backward(ctx, gy):
         (y,) = ctx.saved_tensors
-        return gy * y
+        if _recording():
+            return gy * y
+        return _direct(ctx, ctx.backend.multiply(gy._data, y._data))
 
 
 class Log(Function):
@@ -219,7 +241,10 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, gy):
         (y,) = ctx.saved_tensors
-        return gy * _constant(ctx.backend.relu_mask(y._data), y)
+        mask = ctx.backend.relu_mask(y._data)
+        if _recording():
+            return gy * _constant(mask, y)
+        return _direct(ctx, ctx.backend.multiply(gy._data, mask))
 
 
 class Sigmoid(Function):
@@ -234,7 +259,9 @@ class Sigmoid(Function):
     @staticmethod
     def backward(ctx, gy):
         (y,) = ctx.saved_tensors
-        return SigmoidBackward.apply(y, gy)
+        if _recording():
+            return SigmoidBackward.apply(y, gy)
+        return _direct(ctx, ctx.backend.sigmoid_backward(y._data, gy._data))
 
 
 class SigmoidBackward(Function):
@@ -265,7 +292,9 @@ class Tanh(Function):
     @staticmethod
     def backward(ctx, gy):
         (y,) = ctx.saved_tensors
-        return TanhBackward.apply(y, gy)
+        if _recording():
+            return TanhBackward.apply(y, gy)
+        return _direct(ctx, ctx.backend.tanh_backward(y._data, gy._data))
 
 
 class TanhBackward(Function):
