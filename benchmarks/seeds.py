@@ -7,7 +7,6 @@
 """
 
 import numpy as np
-from scipy import signal
 
 
 class Dense:
@@ -68,6 +67,8 @@ def mlp_step(layers, x, y):
 
 def conv_forward(data, weights, biases):
     """The notebook's Conv2D ('valid'), weights (C_in, C_out, k, k), one image (C, H, W)."""
+    from scipy import signal  # here, not at import: (g) times a fresh import of this package
+
     return np.asarray([sum([signal.convolve2d(data[i, :, :], weights[i, j, :, :], mode="valid")
                             for i in range(weights.shape[0])]) + biases[j]
                        for j in range(weights.shape[1])])
