@@ -46,23 +46,32 @@ def _float_dtype(dtype):
     return dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
 
 
+def _made_on(device, requires_grad, make) -> Tensor:
+    """make(backend) builds the array on the device itself (no host copy for cuda)."""
+    dev = as_device(device)
+    return Tensor._make(make(dev.backend), dev, False, None).requires_grad_(requires_grad)
+
+
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.zeros(_shape(size), _float_dtype(dtype)), device, requires_grad)
+    shape, dtype = _shape(size), _float_dtype(dtype)
+    return _made_on(device, requires_grad, lambda b: b.zeros(shape, dtype))
 
 
 def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.ones(_shape(size), _float_dtype(dtype)), device, requires_grad)
+    shape, dtype = _shape(size), _float_dtype(dtype)
+    return _made_on(device, requires_grad, lambda b: b.ones(shape, dtype))
 
 
 def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.empty(_shape(size), _float_dtype(dtype)), device, requires_grad)
+    shape, dtype = _shape(size), _float_dtype(dtype)
+    return _made_on(device, requires_grad, lambda b: b.empty(shape, dtype))
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     if dtype is None:
         dtype = Tensor(fill_value).dtype
-    return _finish(np.full(_shape((size,)), fill_value, dtypes.as_dtype(dtype)), device,
-                   requires_grad)
+    shape, dtype = _shape((size,)), dtypes.as_dtype(dtype)
+    return _made_on(device, requires_grad, lambda b: b.full(shape, fill_value, dtype))
 
 
 def _like(t, dtype, device):
@@ -122,14 +131,21 @@ def eye(n: int, m: int | None = None, dtype=None, device=None,
 
 def rand(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Uniform on [0, 1), drawn from the generator manual_seed resets."""
-    array = generator().random(size=_shape(size), dtype=np.float64).astype(_float_dtype(dtype))
+    shape, dtype = _shape(size), _float_dtype(dtype)
+    if as_device(device) is not CPU:  # drawn on the device (backends/cuda/rng.py)
+        return _made_on(device, requires_grad,
+                        lambda b: b.random_uniform(generator(), shape, 0.0, 1.0, dtype))
+    array = generator().random(size=shape, dtype=np.float64).astype(dtype)
     return _finish(array, device, requires_grad)
 
 
 def randn(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Standard normal, drawn from the generator manual_seed resets."""
-    dtype = _float_dtype(dtype)
-    array = generator().standard_normal(size=_shape(size), dtype=dtype)
+    shape, dtype = _shape(size), _float_dtype(dtype)
+    if as_device(device) is not CPU:
+        return _made_on(device, requires_grad,
+                        lambda b: b.random_normal(generator(), shape, 0.0, 1.0, dtype))
+    array = generator().standard_normal(size=shape, dtype=dtype)
     return _finish(array, device, requires_grad)
 
 

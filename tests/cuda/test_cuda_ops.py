@@ -150,3 +150,49 @@ def test_tiled_matmul_kernel_matches_numpy():
     b = rng.standard_normal((19, 7)).astype(np.float32)
     out = linalg.matmul(memory.asarray(a), memory.asarray(b), tiled=True)
     np.testing.assert_allclose(memory.to_host(out), a @ b, rtol=1e-5, atol=1e-5)
+
+
+def test_random_draws_on_the_device():
+    """rand/randn on 'cuda' come from the device generator: right distribution, reproducible
+    from manual_seed, no host copy after the generator's states are made."""
+    tg.manual_seed(3)
+    a = tg.rand(3000, device="cuda")
+    before = dict(memory.TRANSFERS)
+    b = tg.rand(3000, device="cuda")
+    n = tg.randn(4000, device="cuda", dtype=tg.float64)
+    assert memory.TRANSFERS == before
+    a, b, n = a.numpy(), b.numpy(), n.numpy()
+    assert a.dtype == np.float32 and n.dtype == np.float64
+    assert 0 <= a.min() and a.max() < 1 and abs(a.mean() - 0.5) < 0.03
+    assert not np.array_equal(a, b)
+    assert abs(n.mean()) < 0.08 and abs(n.std() - 1) < 0.08
+    # a uniform sample passes a Kolmogorov-Smirnov test against U[0, 1)
+    from scipy import stats
+
+    assert stats.kstest(np.concatenate([a, b]), "uniform").pvalue > 1e-3
+    assert stats.kstest(n, "norm").pvalue > 1e-3
+    tg.manual_seed(3)
+    assert np.array_equal(tg.rand(3000, device="cuda").numpy(), a)
+
+
+def test_a_dropout_step_keeps_its_data_on_the_device():
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Dropout(0.5), nn.Linear(8, 2)).to("cuda")
+    opt = nn.optim.SGD(model.parameters(), lr=0.1)
+    x = tg.randn(6, 3, device="cuda")
+    target = tg.randn(6, 2, device="cuda")
+
+    def step():
+        loss = nn.functional.mse_loss(model(x), target)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    step()
+    step()
+    before = dict(memory.TRANSFERS)
+    step()
+    assert memory.TRANSFERS == before, "a host<->device copy inside a step with dropout"
+    kept = (model[2](tg.ones(200, 8, device="cuda")).numpy() != 0).mean()
+    assert 0.35 < kept < 0.65

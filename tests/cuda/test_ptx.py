@@ -13,6 +13,7 @@ from tensorgrad.backends.cuda import (
     memory,
     pooling,
     reduction,
+    rng,
     shape,
 )
 
@@ -33,6 +34,7 @@ def _signatures(f):
         elementwise._clip: (a, f, f, a, types.boolean),
         memory._fill: (a, f),
         memory._copy: (a, a),
+        rng._draw: (types.uint64[:, ::1], a, i64, types.float64, types.float64),
         reduction._reduce: (i64, a, a, T6, T6, T6, T6, i64, i64),
         reduction._arg: (i64, a, I, T6, T6, T6, T6, i64),
         shape._gather: (a, i64, T6, T6, a),
@@ -57,7 +59,7 @@ def _signatures(f):
 def test_every_cuda_kernel_compiles_to_ptx(dtype):
     sigs = _signatures(dtype)
     kernels = {**elementwise.KERNELS, **reduction.KERNELS, **shape.KERNELS, **indexing.KERNELS,
-               **conv.KERNELS, **pooling.KERNELS}
+               **conv.KERNELS, **pooling.KERNELS, **rng.KERNELS}
     covered = set(sigs)
     assert all(k in covered for k in kernels.values()), "a kernel without a PTX signature"
     for kernel, sig in sigs.items():

@@ -9,8 +9,7 @@ from numba import cuda
 from .launch import launch
 
 __all__ = ["asarray", "zeros", "ones", "full", "empty", "arange", "linspace", "eye", "to_host",
-           "copy", "fill", "random_uniform", "random_normal", "random_integers",
-           "random_bernoulli", "TRANSFERS", "is_device_array"]
+           "copy", "fill", "random_integers", "TRANSFERS", "is_device_array"]
 
 TRANSFERS = {"host_to_device": 0, "device_to_host": 0}
 
@@ -93,21 +92,9 @@ def eye(n, m=None, dtype=np.float32):
     return asarray(np.eye(n, m, dtype=dtype))
 
 
-# Random draws come from the host generator (one seed reproduces a run on both devices) and are
-# copied over: one transfer per draw (dropout masks); a device RNG is future work.
-
-
-def random_uniform(gen, shape, low, high, dtype):
-    return asarray(gen.uniform(low, high, size=shape).astype(dtype))
-
-
-def random_normal(gen, shape, mean, std, dtype):
-    return asarray((gen.standard_normal(size=shape) * std + mean).astype(dtype))
+# Uniform, normal and Bernoulli draws run on the device (rng.py). Integers come from the host
+# generator and are copied over (randint and data shuffling, not part of a training step).
 
 
 def random_integers(gen, low, high, shape, dtype):
     return asarray(gen.integers(low, high, size=shape, dtype=dtype))
-
-
-def random_bernoulli(gen, shape, p, dtype):
-    return asarray((gen.random(size=shape) < p).astype(dtype))
