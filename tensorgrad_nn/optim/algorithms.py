@@ -4,6 +4,7 @@ formula of each in its docstring. Slugnet's RMSProp is a thin wrapper."""
 from __future__ import annotations
 
 import tensorgrad as tg
+from tensorgrad import fused
 
 from .optimizer import Optimizer
 
@@ -109,6 +110,9 @@ class Adam(Optimizer):
         t = state["step"]
         b1, b2 = group["betas"]
         m, v = state["exp_avg"], state["exp_avg_sq"]
+        if not group["amsgrad"] and fused.adam_(p, g, m, v, lr=lr, betas=(b1, b2),
+                                                 eps=group["eps"], step=t):
+            return  # one kernel pass; the formula below where none applies
         m.mul_(b1).add_(g, alpha=1 - b1)
         v.mul_(b2).add_(g * g, alpha=1 - b2)
         if group["amsgrad"]:

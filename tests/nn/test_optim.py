@@ -123,3 +123,26 @@ def test_clip_grad_norm():
     assert math.isclose(norm.item(), math.sqrt(27 + 64), rel_tol=1e-6)
     total = math.sqrt((a.grad.numpy() ** 2).sum() + (b.grad.numpy() ** 2).sum())
     assert math.isclose(total, 1.0, rel_tol=1e-4)
+
+
+@pytest.mark.parametrize("amsgrad, weight_decay", [(False, 0.0), (False, 0.01), (True, 0.0)])
+def test_adam_on_a_large_float32_parameter(amsgrad, weight_decay):
+    """Large enough for the parallel fused kernel (amsgrad runs the tensor-op formula); float32
+    stays float32; the numpy update rule in float64 is the reference."""
+    n = 300_000
+    g_rng = np.random.default_rng(1)
+    p0 = g_rng.standard_normal(n).astype(np.float32)
+    p = nn.Parameter(tg.tensor(p0.copy()))
+    opt = nn.optim.Adam([p], lr=0.01, weight_decay=weight_decay, amsgrad=amsgrad)
+    ref, m, v, vmax = p0.astype(np.float64), 0.0, 0.0, 0.0
+    for t in range(1, 4):
+        g = g_rng.standard_normal(n).astype(np.float32)
+        p.grad = tg.tensor(g)
+        opt.step()
+        g = g + weight_decay * ref
+        m = 0.9 * m + 0.1 * g
+        v = 0.999 * v + 0.001 * g * g
+        vmax = np.maximum(vmax, v) if amsgrad else v
+        ref = ref - 0.01 / (1 - 0.9 ** t) * m / (np.sqrt(vmax / (1 - 0.999 ** t)) + 1e-8)
+        assert p.dtype == np.float32
+        np.testing.assert_allclose(p.detach().numpy(), ref, rtol=1e-5, atol=1e-5)

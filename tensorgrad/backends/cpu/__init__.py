@@ -21,6 +21,7 @@ _LAZY = {
     "sigmoid_backward": "fused",
     "tanh_backward": "fused",
     "erf": "fused",
+    "adam_step": "fused",
 }
 
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from ._jit import njit, prange
 
-__all__ = ["sigmoid_backward", "tanh_backward", "erf"]
+__all__ = ["sigmoid_backward", "tanh_backward", "erf", "adam_step"]
 
 
 @njit(parallel=True)
@@ -54,3 +54,21 @@ def erf(x):
     out = np.empty_like(x)
     _erf(x, out)
     return out.reshape(shape)
+
+
+@njit(parallel=True)
+def _adam(p, g, m, v, lr, b1, b2, eps, bc1, bc2_sqrt):
+    for i in prange(p.size):
+        gi = g[i]
+        mi = b1 * m[i] + (1 - b1) * gi
+        vi = b2 * v[i] + (1 - b2) * gi * gi
+        m[i] = mi
+        v[i] = vi
+        p[i] -= lr / bc1 * mi / (math.sqrt(vi) / bc2_sqrt + eps)
+
+
+def adam_step(p, g, m, v, lr, b1, b2, eps, step):
+    """One Adam update in place, in one pass over p, g, m, v (torch.optim.Adam's formula):
+    m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2, p -= lr/bc1 m / (sqrt(v)/sqrt(bc2) + eps)."""
+    _adam(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), lr, b1, b2, eps,
+          1 - b1 ** step, math.sqrt(1 - b2 ** step))
