@@ -151,13 +151,22 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
 def _fused_cross_entropy(input, target, weight, ignore_index, reduction):
     """Class-index cross-entropy of (N, C) logits as one primitive (softmax_cross_entropy), the
     'mean' divisor and ignored rows folded into its per-row weights."""
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got "
+                         f"{reduction!r}")
+    if weight is None and input.device.type != "cpu" and target.device == input.device:
+        # labels already on the device: check their range without copying them back
+        lo, hi = tg.ops.loss.label_range(target)
+        if not lo <= ignore_index <= hi:
+            n = input.shape[0]
+            scale = 1.0 / n if reduction == "mean" and n else 1.0
+            w = tg.full((n,), scale, dtype=input.dtype, device=input.device)
+            return tg.softmax_cross_entropy(input, target, w,
+                                            "none" if reduction == "none" else "sum")
     labels, valid = _class_targets("cross_entropy", input, target, ignore_index)
     w = _row_weights(input, labels, valid, weight)
     if reduction == "mean":
         w = w / max(float(w.sum()), np.finfo(input.dtype).tiny)
-    elif reduction not in ("sum", "none"):
-        raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got "
-                         f"{reduction!r}")
     return tg.softmax_cross_entropy(input, np.where(valid, labels, 0),
                                     tg.tensor(w.astype(input.dtype), device=input.device),
                                     "none" if reduction == "none" else "sum")

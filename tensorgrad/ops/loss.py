@@ -20,15 +20,15 @@ from .composite import log_softmax, softmax
 class SoftmaxCrossEntropy(Function):
     """loss[n] = -weight[n] * log_softmax(x)[n, labels[n]] for x (N, C) (summed over n when
     reduce); dx = (softmax(x) - onehot(labels)) * weight[:, None] * gy,
-    dweight = -log_softmax(x)[n, labels[n]] * gy."""
+    dweight = -log_softmax(x)[n, labels[n]] * gy. The labels are an integer tensor on x's
+    device, read there by the kernels: no host copy on a GPU."""
 
     @staticmethod
-    def forward(ctx, x, weight, labels, reduce):
+    def forward(ctx, x, weight, labels, reduce=True):
         b = ctx.backend
         shifted = b.subtract(x, b.amax(x, (1,), True))
         logp = b.subtract(shifted, b.log(b.sum(b.exp(shifted), (1,), True)))
-        rows = np.arange(x.shape[0])
-        loss = b.multiply(b.negative(b.getitem(logp, (rows, labels))), weight)
+        loss = b.multiply(b.negative(b.take_rows(logp, labels)), weight)
         ctx.save_for_backward(x, weight)
         ctx.logp = logp
         ctx.labels = labels
@@ -38,26 +38,38 @@ class SoftmaxCrossEntropy(Function):
     def backward(ctx, gy):
         x, weight = ctx.saved_tensors
         n, c = x.shape
-        rows = np.arange(n)
-        need_x, need_w = ctx.needs_input_grad
+        b = ctx.backend
+        need_x, need_w = ctx.needs_input_grad[:2]
         if _grad_enabled.get():  # create_graph: a differentiable formula in tensor ops
-            onehot = np.zeros((n, c), dtype=x.dtype)
-            onehot[rows, ctx.labels] = 1
-            onehot = Tensor(onehot, device=x.device)
+            onehot = b.zeros((n, c), x.dtype)
+            b.sub_at_rows_(onehot, ctx.labels, b.full((n,), -1, x.dtype))
+            onehot = Tensor._make(onehot, x.device, False, None)
             gx = (softmax(x, 1) - onehot) * (weight * gy).reshape(n, 1) if need_x else None
             gw = -(log_softmax(x, 1) * onehot).sum(1) * gy if need_w else None
-            return gx, gw
-        b = ctx.backend
+            return gx, gw, None
         gx = gw = None
         if need_x:
             scale = b.multiply(weight._data, gy._data)
             gx = b.multiply(b.exp(ctx.logp), b.reshape(scale, (n, 1)))
-            gx = b.subtract(gx, b.index_add((n, c), (rows, ctx.labels), scale, gx.dtype))
+            b.sub_at_rows_(gx, ctx.labels, scale)
             gx = Tensor._make(gx, x.device, False, None)
         if need_w:
-            picked = b.getitem(ctx.logp, (rows, ctx.labels))
+            picked = b.take_rows(ctx.logp, ctx.labels)
             gw = Tensor._make(b.multiply(b.negative(picked), gy._data), x.device, False, None)
-        return gx, gw
+        return gx, gw, None
+
+
+def label_range(target: Tensor):
+    """(min, max) of an integer tensor, read without a device->host copy when the device
+    backend remembers it from the host array the tensor was made from."""
+    data = target._data
+    if target._device.type != "cpu":
+        known = getattr(target._device.backend, "known_range", None)
+        found = known(data) if known is not None else None
+        if found is not None:
+            return found
+        data = target._device.backend.to_host(data)
+    return (int(data.min()), int(data.max())) if data.size else (0, 0)
 
 
 def softmax_cross_entropy(logits: Tensor, target, weight=None, reduction: str = "sum") -> Tensor:
@@ -72,16 +84,19 @@ def softmax_cross_entropy(logits: Tensor, target, weight=None, reduction: str = 
         raise ValueError(f"softmax_cross_entropy: reduction must be 'sum' or 'none', got "
                          f"{reduction!r}")
     n, c = logits.shape
-    labels = np.asarray(target.numpy() if isinstance(target, Tensor) else target)
-    if labels.dtype.kind not in "iu" or labels.shape != (n,):
+    if not isinstance(target, Tensor) or target.device != logits.device:
+        host = target.numpy() if isinstance(target, Tensor) else target
+        target = Tensor(np.asarray(host), device=logits.device)
+    if target.dtype.kind not in "iu" or tuple(target.shape) != (n,):
         raise ShapeError(f"softmax_cross_entropy: target must be integer class indices of shape "
-                         f"({n},), got {labels.dtype} {shape_str(labels.shape)}")
-    if labels.size and (labels.min() < 0 or labels.max() >= c):
-        bad = labels[(labels < 0) | (labels >= c)][0]
-        raise IndexError(f"softmax_cross_entropy: target {int(bad)} is out of range for {c} "
-                         "classes")
+                         f"({n},), got {target.dtype} {shape_str(target.shape)}")
+    lo, hi = label_range(target)
+    if n and (lo < 0 or hi >= c):
+        raise IndexError(f"softmax_cross_entropy: target {lo if lo < 0 else hi} is out of range "
+                         f"for {c} classes")
     if weight is None:
-        weight = np.ones(n, dtype=logits.dtype)
+        weight = Tensor._make(logits.device.backend.ones((n,), logits.dtype), logits.device,
+                              False, None)
     if not isinstance(weight, Tensor):
         weight = Tensor(np.asarray(weight, dtype=logits.dtype), device=logits.device)
     if tuple(weight.shape) != (n,):
@@ -89,5 +104,4 @@ def softmax_cross_entropy(logits: Tensor, target, weight=None, reduction: str = 
                          f"{shape_str(weight.shape)}")
     if weight.dtype != logits.dtype:
         weight = weight.to(logits.dtype)
-    return SoftmaxCrossEntropy.apply(logits, weight, labels=labels,
-                                     reduce=reduction == "sum")
+    return SoftmaxCrossEntropy.apply(logits, weight, target, reduce=reduction == "sum")

@@ -196,3 +196,34 @@ def test_a_dropout_step_keeps_its_data_on_the_device():
     assert memory.TRANSFERS == before, "a host<->device copy inside a step with dropout"
     kept = (model[2](tg.ones(200, 8, device="cuda")).numpy() != 0).mean()
     assert 0.35 < kept < 0.65
+
+
+def test_a_cross_entropy_step_keeps_its_data_on_the_device():
+    """Class labels made on the device from host integers are range-checked from what was
+    copied, and the loss reads them on the device: no copy back inside the step."""
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3)).to("cuda")
+    opt = nn.optim.Adam(model.parameters(), lr=0.01)
+    x = tg.randn(6, 4, device="cuda")
+    labels = np.array([0, 2, 1, 1, 0, 2])
+    y = tg.tensor(labels, device="cuda")
+
+    def step():
+        loss = nn.functional.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    step()
+    step()
+    with tg.no_grad():
+        logits = model(x).numpy().astype(np.float64)  # the parameters the next step sees
+    before = dict(memory.TRANSFERS)
+    loss = step()
+    assert memory.TRANSFERS == before, "a host<->device copy inside a cross-entropy step"
+    logp = logits - np.log(np.exp(logits).sum(1, keepdims=True))
+    assert np.isclose(loss.item(), -logp[np.arange(6), labels].mean(), rtol=1e-4)
+    with pytest.raises(IndexError, match="out of range"):
+        nn.functional.cross_entropy(model(x), tg.tensor(np.array([0, 3, 1, 1, 0, 2]),
+                                                         device="cuda"))

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-__all__ = ["getitem", "index_add", "setitem"]
+__all__ = ["getitem", "index_add", "setitem", "take_rows", "sub_at_rows_"]
 
 
 def getitem(x, index):
@@ -28,3 +28,13 @@ def index_add(shape, index, values, dtype):
 
 def setitem(x, index, values):
     x[index] = values
+
+
+def take_rows(x, labels):
+    """x[n, labels[n]] for a 2-d x."""
+    return x[np.arange(x.shape[0]), labels]
+
+
+def sub_at_rows_(x, labels, values) -> None:
+    """x[n, labels[n]] -= values[n], in place."""
+    x[np.arange(x.shape[0]), labels] -= values

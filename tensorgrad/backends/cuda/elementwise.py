@@ -10,13 +10,13 @@ from numba import cuda
 
 from ...errors import ShapeError
 from .launch import MAXD, broadcast_strides, launch, padded
-from .memory import asarray, empty, flat
+from .memory import asarray, empty, flat, forget_range
 
 __all__ = [
     "add", "subtract", "multiply", "divide", "negative", "power", "exp", "log", "sqrt", "abs",
     "sign", "maximum", "minimum", "relu", "relu_mask", "sigmoid", "tanh", "where", "clip",
     "cast", "compare", "logical", "clamp_mask", "isfinite", "isnan", "sigmoid_backward",
-    "tanh_backward", "inplace", "erf", "KERNELS",
+    "tanh_backward", "inplace", "erf", "adam_step", "KERNELS",
 ]
 
 ADD, SUB, MUL, DIV, POW, MAX, MIN, SIG_BWD, TANH_BWD = range(9)
@@ -290,9 +290,29 @@ _INPLACE = {"add": ADD, "subtract": SUB, "multiply": MUL, "divide": DIV}
 
 def inplace(op, a, b) -> None:
     """a <- a (op) b, b broadcast to a's shape (Tensor.add_ and friends)."""
+    forget_range(a)
     _run_binary(_binary, _INPLACE[op], a, _device(b, a.dtype), a.dtype, out=a)
+
+
+@cuda.jit
+def _adam(p, g, m, v, lr, b1, b2, eps, bc1, bc2_sqrt):
+    i = cuda.grid(1)
+    if i < p.size:
+        gi = g[i]
+        mi = b1 * m[i] + (1 - b1) * gi
+        vi = b2 * v[i] + (1 - b2) * gi * gi
+        m[i] = mi
+        v[i] = vi
+        p[i] -= lr / bc1 * mi / (math.sqrt(vi) / bc2_sqrt + eps)
+
+
+def adam_step(p, g, m, v, lr, b1, b2, eps, step) -> None:
+    """One Adam update in place, one kernel: the step's scalars travel as kernel arguments,
+    where the tensor-op formula would copy a new bias-correction constant over every step."""
+    launch(_adam, p.size, flat(p), flat(g), flat(m), flat(v), float(lr), float(b1), float(b2),
+           float(eps), 1 - b1 ** step, math.sqrt(1 - b2 ** step))
 
 
 # Every kernel with the argument types it is launched with, for compile_ptx in the tests.
 KERNELS = {"_binary": _binary, "_compare": _compare, "_unary": _unary,
-           "_predicate": _predicate, "_where": _where, "_clip": _clip}
+           "_predicate": _predicate, "_where": _where, "_clip": _clip, "_adam": _adam}

@@ -8,9 +8,9 @@ import numpy as np
 from numba import cuda
 
 from .launch import launch
-from .memory import asarray, empty, flat, to_host, zeros
+from .memory import asarray, empty, flat, forget_range, to_host, zeros
 
-__all__ = ["getitem", "index_add", "setitem"]
+__all__ = ["getitem", "index_add", "setitem", "take_rows", "sub_at_rows_"]
 
 
 @cuda.jit
@@ -32,6 +32,32 @@ def _put(values, idx, out):
     i = cuda.grid(1)
     if i < idx.size:
         out[idx[i]] = values[i]
+
+
+@cuda.jit
+def _take_rows(x, labels, out):
+    n = cuda.grid(1)
+    if n < out.size:
+        out[n] = x[n, labels[n]]
+
+
+@cuda.jit
+def _sub_at_rows(x, labels, values):
+    n = cuda.grid(1)
+    if n < labels.size:
+        x[n, labels[n]] -= values[n]
+
+
+def take_rows(x, labels):
+    """x[n, labels[n]] for a 2-d x and device labels (N,): no host index positions."""
+    out = empty((x.shape[0],), x.dtype)
+    launch(_take_rows, x.shape[0], x, asarray(labels), out)
+    return out
+
+
+def sub_at_rows_(x, labels, values) -> None:
+    """x[n, labels[n]] -= values[n], in place (one label per row: no two threads collide)."""
+    launch(_sub_at_rows, x.shape[0], x, asarray(labels), values)
 
 
 def _host_index(index):
@@ -62,6 +88,7 @@ def index_add(shape, index, values, dtype):
 
 
 def setitem(x, index, values) -> None:
+    forget_range(x)
     pos = np.asarray(_positions(x.shape, index))
     vals = asarray(np.asarray(values, dtype=x.dtype)) if not hasattr(values, "copy_to_host") \
         else values
@@ -76,4 +103,5 @@ def _broadcast(a, shape):
     return broadcast_to(a, shape)
 
 
-KERNELS = {"_take": _take, "_scatter_add": _scatter_add, "_put": _put}
+KERNELS = {"_take": _take, "_scatter_add": _scatter_add, "_put": _put,
+           "_take_rows": _take_rows, "_sub_at_rows": _sub_at_rows}

@@ -3,13 +3,16 @@ its data on the device)."""
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 from numba import cuda
 
 from .launch import launch
 
 __all__ = ["asarray", "zeros", "ones", "full", "empty", "arange", "linspace", "eye", "to_host",
-           "copy", "fill", "random_integers", "TRANSFERS", "is_device_array"]
+           "copy", "fill", "random_integers", "TRANSFERS", "is_device_array", "known_range",
+           "forget_range"]
 
 TRANSFERS = {"host_to_device": 0, "device_to_host": 0}
 
@@ -23,7 +26,29 @@ def asarray(a, dtype=None):
         return a
     host = np.ascontiguousarray(a, dtype=dtype)
     TRANSFERS["host_to_device"] += 1
-    return cuda.to_device(host)
+    out = cuda.to_device(host)
+    if host.dtype.kind in "iu" and host.size:
+        _remember_range(out, host)
+    return out
+
+
+# (min, max) of the host integers each device array was copied from, by id while it lives:
+# class labels are checked against it without copying them back (forgotten on in-place writes)
+_RANGES: dict = {}
+
+
+def _remember_range(device_array, host) -> None:
+    key = id(device_array)
+    _RANGES[key] = (int(host.min()), int(host.max()))
+    weakref.finalize(device_array, _RANGES.pop, key, None)
+
+
+def known_range(a):
+    return _RANGES.get(id(a))
+
+
+def forget_range(a) -> None:
+    _RANGES.pop(id(a), None)
 
 
 def to_host(a):
@@ -57,6 +82,7 @@ def empty(shape, dtype=np.float32):
 
 
 def fill(a, value) -> None:
+    forget_range(a)
     launch(_fill, a.size, flat(a), value)
 
 
