@@ -4,6 +4,7 @@ import numpy as np
 from numba import uintp
 
 from ._jit import njit, prange
+from .conv import _valid_range
 
 __all__ = ["max_pool2d", "max_pool2d_backward", "avg_pool2d", "avg_pool2d_backward"]
 
@@ -12,17 +13,7 @@ __all__ = ["max_pool2d", "max_pool2d_backward", "avg_pool2d", "avg_pool2d_backwa
 def _taps(offset, stride, size, out):
     """The output range [lo, hi) whose input position o * stride + offset lies in [0, size),
     and the input position of lo."""
-    lo = 0
-    if offset < 0:
-        lo = (-offset + stride - 1) // stride
-    hi = out
-    last = size - 1 - offset
-    if last < 0:
-        hi = 0
-    elif last // stride + 1 < out:
-        hi = last // stride + 1
-    if hi < lo:
-        hi = lo
+    lo, hi = _valid_range(offset, stride, size, out)
     return lo, hi, lo * stride + offset
 
 
