@@ -79,14 +79,15 @@ class Linear(Function):
     def backward(ctx, gy):
         x, w = ctx.saved_tensors
         need = ctx.needs_input_grad
+        need_b = len(need) > 2 and need[2]
         gx = gy @ w if need[0] else None
         gw = gb = None
-        if need[1] or (len(need) > 2 and need[2]):
+        if need[1] or need_b:
             g2 = gy if gy.ndim == 2 else gy.reshape(-1, gy.shape[-1])
             if need[1]:
                 x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
                 gw = g2.mT @ x2
-            if len(need) > 2 and need[2]:
+            if need_b:
                 gb = g2.sum(0)
         return (gx, gw) if len(need) == 2 else (gx, gw, gb)
 

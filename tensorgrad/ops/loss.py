@@ -15,6 +15,7 @@ from ..autograd.mode import _grad_enabled
 from ..errors import ShapeError, shape_str
 from ..tensor import Tensor
 from .composite import log_softmax, softmax
+from .elementwise import _direct
 
 
 class SoftmaxCrossEntropy(Function):
@@ -52,10 +53,10 @@ class SoftmaxCrossEntropy(Function):
             scale = b.multiply(weight._data, gy._data)
             gx = b.multiply(b.exp(ctx.logp), b.reshape(scale, (n, 1)))
             b.sub_at_rows_(gx, ctx.labels, scale)
-            gx = Tensor._make(gx, x.device, False, None)
+            gx = _direct(ctx, gx)
         if need_w:
             picked = b.take_rows(ctx.logp, ctx.labels)
-            gw = Tensor._make(b.multiply(b.negative(picked), gy._data), x.device, False, None)
+            gw = _direct(ctx, b.multiply(b.negative(picked), gy._data))
         return gx, gw, None
 
 
