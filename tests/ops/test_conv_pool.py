@@ -111,6 +111,7 @@ def test_max_pool_propagates_nan():
 
 @pytest.mark.parametrize("mult, stride, padding, dilation", [
     (2, (1, 1), (1, 1), (1, 1)),
+    (1, (1, 1), (0, 2), (2, 1)),
     (3, (2, 1), (0, 2), (1, 2)),
 ])
 def test_depthwise_with_channel_multiplier(mult, stride, padding, dilation):
@@ -129,22 +130,24 @@ def test_depthwise_with_channel_multiplier(mult, stride, padding, dilation):
     assert gradcheck(lambda a, b: tg.conv_transpose2d(a, b, **conf), gy, wt)
 
 
-def test_large_depthwise_float32_matches_float64_reference():
-    """Big enough for the parallel kernels (the small cases above run their serial twins)."""
+@pytest.mark.parametrize("stride", [1, 2])
+def test_large_depthwise_float32_matches_float64_reference(stride):
+    """Big enough for the parallel kernels (the small cases above run their serial twins);
+    stride 1 runs the flattened-plane kernels, stride 2 the row kernels."""
     rng = np.random.default_rng(5)
     x = rng.standard_normal((8, 16, 40, 40))
     w = rng.standard_normal((16, 1, 3, 3))
-    gy = rng.standard_normal((8, 16, 20, 20))
+    gy = rng.standard_normal((8, 16, 40 // stride, 40 // stride))
+    s = (stride, stride)
     xt = tg.tensor(x.astype(np.float32), requires_grad=True)
     wt = tg.tensor(w.astype(np.float32), requires_grad=True)
-    y = tg.conv2d(xt, wt, stride=2, padding=1, groups=16)
+    y = tg.conv2d(xt, wt, stride=stride, padding=1, groups=16)
     assert y.dtype == np.float32
-    assert np.allclose(y.detach().numpy(), ref_conv2d(x, w, (2, 2), (1, 1), groups=16),
-                       atol=1e-4)
+    assert np.allclose(y.detach().numpy(), ref_conv2d(x, w, s, (1, 1), groups=16), atol=1e-4)
     y.backward(tg.tensor(gy.astype(np.float32)))
     assert xt.grad.dtype == np.float32 and wt.grad.dtype == np.float32
-    gx = ref_conv_transpose2d(gy, w, (2, 2), (1, 1), output_padding=(1, 1), groups=16)
-    gw = ref_conv2d_weight(x, gy, w.shape, (2, 2), (1, 1), (1, 1), 16)
+    gx = ref_conv_transpose2d(gy, w, s, (1, 1), output_padding=(stride - 1,) * 2, groups=16)
+    gw = ref_conv2d_weight(x, gy, w.shape, s, (1, 1), (1, 1), 16)
     assert np.allclose(xt.grad.numpy(), gx, atol=1e-4)
     assert np.allclose(wt.grad.numpy(), gw, rtol=1e-4, atol=1e-2)
 
@@ -165,3 +168,55 @@ def test_large_pooling_matches_reference(k, s, p):
         expected = (ref_back(x.astype(np.float64), gy, k, s, p) if ref_back else
                     ref_avg_pool2d_backward(gy, x.shape, k, s, p))
         assert np.allclose(xt.grad.numpy(), expected, atol=1e-4)
+
+
+@pytest.mark.parametrize("shape, k, padding, dilation", [
+    ((3, 8, 10, 9), (3, 3), (1, 1), (1, 1)),   # 'same', several images per chunk
+    ((2, 5, 16, 15), (5, 3), (2, 1), (1, 1)),  # rectangular kernel and image
+    ((2, 8, 13, 12), (3, 3), (2, 1), (2, 1)),  # dilation along rows
+    ((2, 3, 24, 20), (5, 5), (1, 2), (1, 1)),  # padding below the kernel's reach, per axis
+])
+def test_stride1_grid_convolution_matches_reference(shape, k, padding, dilation):
+    """Stride-1 convolutions with >= 64 patch rows run on the stacked zero-padded grid
+    (backends/cpu/conv.py): forward, input and weight gradients against scipy's correlation
+    and finite differences in float64."""
+    from tensorgrad.backends.cpu import conv as cpu_conv
+
+    rng = np.random.default_rng(sum(shape))
+    x = rng.standard_normal(shape)
+    w = rng.standard_normal((5, shape[1]) + k)
+    conf = dict(padding=padding, dilation=dilation)
+    assert cpu_conv._grid_shape(shape[2], shape[3], *k, (1, 1), padding, dilation, 1,
+                                shape[1]) is not None
+    xt = tg.tensor(x, requires_grad=True)
+    wt = tg.tensor(w, requires_grad=True)
+    y = tg.conv2d(xt, wt, **conf)
+    assert np.allclose(y.detach().numpy(), ref_conv2d(x, w, **conf))
+    gy = rng.standard_normal(y.shape)
+    y.backward(tg.tensor(gy))
+    assert np.allclose(xt.grad.numpy(), ref_conv_transpose2d(gy, w, **conf))
+    assert np.allclose(wt.grad.numpy(), ref_conv2d_weight(x, gy, w.shape, (1, 1), padding,
+                                                          dilation, 1))
+    small = (tg.tensor(x[:2], requires_grad=True), tg.tensor(w, requires_grad=True))
+    assert gradcheck(lambda a, b: tg.conv2d(a, b, **conf), *small)
+
+
+def test_grid_convolution_in_float32_over_many_chunks():
+    """Enough images for several chunks of the grid's patch buffer, float32 throughout."""
+    from tensorgrad.backends.cpu import conv as cpu_conv
+
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((40, 32, 14, 14))
+    w = rng.standard_normal((16, 32, 3, 3)) * 0.1
+    assert 40 > cpu_conv._chunk(40, 32 * 9 * 15 * 15 * 4)
+    xt = tg.tensor(x.astype(np.float32), requires_grad=True)
+    wt = tg.tensor(w.astype(np.float32), requires_grad=True)
+    y = tg.conv2d(xt, wt, padding=1)
+    assert y.dtype == np.float32
+    assert np.allclose(y.detach().numpy(), ref_conv2d(x, w, padding=(1, 1)), atol=1e-4)
+    gy = rng.standard_normal(y.shape)
+    y.backward(tg.tensor(gy.astype(np.float32)))
+    assert xt.grad.dtype == np.float32 and wt.grad.dtype == np.float32
+    assert np.allclose(xt.grad.numpy(), ref_conv_transpose2d(gy, w, padding=(1, 1)), atol=1e-4)
+    gw = ref_conv2d_weight(x, gy, w.shape, (1, 1), (1, 1), (1, 1), 1)
+    assert np.allclose(wt.grad.numpy(), gw, rtol=1e-4, atol=1e-2)
