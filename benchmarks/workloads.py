@@ -46,13 +46,23 @@ def _labels(n, k=10, seed=1):
     return np.random.default_rng(seed).integers(0, k, n)
 
 
+def _sync(device):
+    """On CUDA, wait for the queued kernels: launches return at once, so a timing without it
+    would measure only the launches (PyTorch's side calls torch.cuda.synchronize likewise)."""
+    if device != "cpu":
+        tg.cuda.synchronize()
+
+
 def _tg_step(model, optimizer, x, y):
     """One training step: cross-entropy, backward, optimizer step."""
+    device = str(x.device)
+
     def step():
         loss = nn.functional.cross_entropy(model(x), y)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+        _sync(device)
         return loss
 
     return step
@@ -163,6 +173,7 @@ def conv_tg(shape, out, groups, backward, device="cpu"):
         if backward:
             x.grad = w.grad = None
             y.backward(tg.ones_like(y))
+        _sync(device)
         return y
 
     flops = _conv_flops(shape, out, groups) * (3 if backward else 1)
@@ -190,21 +201,26 @@ def conv_torch(shape, out, groups, backward, device="cpu"):
 # ----- (e): pooling -----------------------------------------------------------------------------
 
 
-def pool_tg(kind, device="cpu"):
-    x = tg.tensor(_data(64, 32, 28, 28), device=device, requires_grad=True)
+POOL_SHAPE = (64, 32, 28, 28)
+
+
+def pool_tg(kind, device="cpu", shape=POOL_SHAPE):
+    x = tg.tensor(_data(*shape), device=device, requires_grad=True)
     fn = tg.max_pool2d if kind == "max" else tg.avg_pool2d
 
     def run():
         y = fn(x, 2)
         x.grad = None
         y.backward(tg.ones_like(y))
+        _sync(device)
+        return y
 
     return run, 0
 
 
-def pool_torch(kind, device="cpu"):
+def pool_torch(kind, device="cpu", shape=POOL_SHAPE):
     torch = torch_or_none()
-    x = torch.tensor(_data(64, 32, 28, 28), device=device, requires_grad=True)
+    x = torch.tensor(_data(*shape), device=device, requires_grad=True)
     fn = torch.nn.functional.max_pool2d if kind == "max" else torch.nn.functional.avg_pool2d
 
     def run():
@@ -232,6 +248,8 @@ def chain_tg(device="cpu"):
             y = y + 0.5
         x.grad = None
         y.sum().backward()
+        _sync(device)
+        return x.grad
 
     return run, 0
 

@@ -31,7 +31,7 @@ def test_backward_inf_names_the_op_and_where_it_was_created():
 
 def test_nan_in_inputs_is_caught_at_the_first_op():
     data = tg.tensor(np.array([1.0, np.nan]))
-    with tg.detect_anomaly(), pytest.raises(AnomalyError, match="Mul produced NaN"):
+    with tg.detect_anomaly(), pytest.raises(AnomalyError, match="MulScalar produced NaN"):
         data * 3
 
 

@@ -63,7 +63,8 @@ def test_attributes_and_conversions():
 def test_repr_is_readable():
     x = tg.tensor([1.0, 2.0], requires_grad=True)
     assert repr(x) == "tensor([1., 2.], requires_grad=True)"
-    assert "grad_fn=<MulBackward>" in repr(x * 2)
+    assert "grad_fn=<MulBackward>" in repr(x * x)
+    assert "grad_fn=<MulScalarBackward>" in repr(x * 2)
     assert "dtype=float64" in repr(tg.tensor(np.ones(2)))
 
 
@@ -81,6 +82,24 @@ def test_operators_follow_numpy_and_pytorch():
     assert (a == 2).dtype == np.bool_
     assert ((a > 1) & (a < 3)).tolist() == [False, True, False]
     assert (a * 2.5).dtype == np.float32  # a Python float keeps float32
+
+
+def test_python_number_operands_run_as_scalar_primitives():
+    """x * c, c * x, x + c, c + x and x - c on float tensors record one MulScalar / AddScalar
+    node with the number as a parameter; integer tensors keep the tensor-tensor primitives."""
+    x = tg.tensor([1.5, -2.0], dtype=tg.float32, requires_grad=True)
+    for y, op in ((x * 3, "MulScalar"), (0.5 * x, "MulScalar"), (x + 1, "AddScalar"),
+                  (2.0 + x, "AddScalar"), (x - 0.25, "AddScalar")):
+        assert y._node.name == op and y.dtype == np.float32
+    assert (x - 0.25).tolist() == [1.25, -2.25]
+    assert (tg.tensor([1, 2]) * 2)._node is None and (tg.tensor([1, 2]) * 2).dtype == np.int64
+    # a cached constant must not hand out +0.0 for -0.0 (they compare equal)
+    assert np.signbit((x * 0.0).detach().numpy()).tolist() == [False, True]
+    assert np.signbit((x * -0.0).detach().numpy()).tolist() == [True, False]
+    # second order through the scalar primitive: d2/dx2 of (3 x) * x is 6
+    (g,) = tg.autograd.grad(((x * 3) * x).sum(), x, create_graph=True)
+    (gg,) = tg.autograd.grad(g.sum(), x)
+    assert gg.tolist() == [6.0, 6.0]
 
 
 def test_integer_division_is_true_division():
@@ -145,5 +164,7 @@ def test_asking_for_cuda_is_a_clear_error_not_a_crash():
         tg.zeros(2, device="cuda")
     with pytest.raises(RuntimeError, match="device='cpu'"):
         tg.ones(2).to("cuda")
+    with pytest.raises(RuntimeError, match="no CUDA GPU is usable here"):
+        tg.cuda.synchronize()
     with pytest.raises(ValueError, match="expected 'cpu', 'cuda' or 'cuda:0'"):
         tg.zeros(2, device="tpu")

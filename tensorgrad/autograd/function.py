@@ -22,6 +22,9 @@ _in_backward = contextvars.ContextVar("tensorgrad_in_backward", default=None)
 Tensor = None  # set by tensorgrad.tensor (the tensor module imports this one)
 
 
+_new_tensor = object.__new__
+
+
 class AnomalyError(RuntimeError):
     """A NaN or Inf appeared under detect_anomaly()."""
 
@@ -70,7 +73,6 @@ class Function:
         ctx = cls.__new__(cls)
         arrays = []
         needs = []
-        requires = False
         device = None
         for a in args:
             if isinstance(a, Tensor):
@@ -83,7 +85,6 @@ class Function:
             else:
                 arrays.append(a)
                 needs.append(False)
-        requires = True in needs
         ctx.device = device
         ctx.backend = device.backend
         out = cls.forward(ctx, *arrays, **params)
@@ -96,18 +97,28 @@ class Function:
             base = getattr(out, "base", None)
             if base is not None and (base is arrays[0] or base is getattr(arrays[0], "base", 0)):
                 version = args[0]._vc  # a view: in-place changes to either are seen by both
-        if requires and _grad_enabled.get() and out.dtype.kind == "f":
+        if out.__class__ is not np.ndarray and isinstance(out, np.generic):
+            out = np.asarray(out)  # numpy ufuncs turn 0-d arrays into scalars
+        result = _new_tensor(Tensor)
+        result._data = out
+        result._device = device
+        result._vc = [0] if version is None else version
+        result.grad = None
+        if True in needs and _grad_enabled.get() and out.dtype.kind == "f":
             ctx.inputs = args
             ctx.needs_input_grad = needs
             if anomaly:
                 ctx._trace = _user_frame()
-            result = Tensor._make(out, device, True, ctx, version)
+            result._requires_grad = True
+            result._node = ctx
             if ctx._saved:
                 ctx._versions = [a._vc[0] if isinstance(a, Tensor) else 0 for a in args]
                 ctx._versions.append(result._vc[0])
             ctx._output = weakref.ref(result)
-            return result
-        return Tensor._make(out, device, False, None, version)
+        else:
+            result._requires_grad = False
+            result._node = None
+        return result
 
     # ----- what forward and backward use -------------------------------------------------------
 

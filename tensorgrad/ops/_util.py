@@ -35,7 +35,7 @@ def as_tensor_like(value, like: Tensor) -> Tensor:
     if like._device.type != "cpu":
         array = like._device.backend.asarray(array)
     out = Tensor._make(array, like._device, False, None)
-    if key is not None and len(_CONSTANTS) < 4096:
+    if key is not None and value and len(_CONSTANTS) < 4096:  # not 0: -0.0 == 0.0
         if isinstance(array, np.ndarray):
             array.flags.writeable = False
         _CONSTANTS[key] = out
@@ -44,6 +44,26 @@ def as_tensor_like(value, like: Tensor) -> Tensor:
 
 # Python scalars met as operands (x * 2.0, 1 - y, ...) become read-only 0-d tensors, made once
 _CONSTANTS: dict = {}
+
+
+def constant_array(value, dtype, device):
+    """A Python number as a read-only 0-d array of dtype on device, made once per value (but
+    for zeros: -0.0 == 0.0, and a cache would give one for the other)."""
+    key = (value, dtype, id(device))
+    array = _SCALARS.get(key)
+    if array is None:
+        array = np.asarray(value, dtype=dtype)
+        if device.type != "cpu":
+            array = device.backend.asarray(array)
+        else:
+            array.flags.writeable = False
+        if value and len(_SCALARS) < 4096:
+            _SCALARS[key] = array
+    return array
+
+
+# constant_array's cache: (value, dtype, id(device)) -> 0-d array. Devices are singletons.
+_SCALARS: dict = {}
 
 
 def operands(a, b) -> tuple[Tensor, Tensor]:
