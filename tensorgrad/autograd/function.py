@@ -86,7 +86,7 @@ class Function:
                 arrays.append(a)
                 needs.append(False)
         ctx.device = device
-        ctx.backend = device.backend
+        ctx.backend = device._backend or device.backend  # the property only loads it once
         out = cls.forward(ctx, *arrays, **params)
         anomaly = _anomaly.get()
         if anomaly:
@@ -189,10 +189,7 @@ class Function:
         if not isinstance(grads, tuple):
             grads = (grads,)
         if len(grads) != len(self.inputs):
-            raise RuntimeError(
-                f"{self.name}.backward returned {len(grads)} gradients for "
-                f"{len(self.inputs)} inputs"
-            )
+            self._count_error(grads)
         if anomaly:
             for i, g in enumerate(grads):
                 if g is not None and _has_non_finite(g._data):
@@ -204,6 +201,12 @@ class Function:
         if not retain_graph:
             self._saved = None
         return grads
+
+
+    def _count_error(self, grads):
+        raise RuntimeError(
+            f"{self.name}.backward returned {len(grads)} gradients for {len(self.inputs)} inputs"
+        )
 
 
 def _shapes(args) -> str:

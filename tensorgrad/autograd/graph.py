@@ -5,7 +5,7 @@ else), accumulate, and free what the nodes saved."""
 from __future__ import annotations
 
 from . import function
-from .mode import enable_grad, no_grad
+from .mode import _anomaly, enable_grad, no_grad
 
 _reduce = None  # (sum_to, cast) from tensorgrad.ops, bound on first use (ops import autograd)
 
@@ -51,6 +51,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
         captured = [None] * len(inputs)
         capture_nodes = {t._node: i for i, t in enumerate(inputs) if t._node is not None}
     grads = {}
+    anomaly = _anomaly.get()
     with enable_grad() if create_graph else no_grad():
         for t, g in zip(roots, root_grads):
             g = _fit(g, t)
@@ -65,9 +66,18 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
             gy = grads.pop(node, None)
             if capture is not None and node in capture_nodes:
                 captured[capture_nodes[node]] = gy
-            gxs = None if gy is None else node._backward(gy, retain_graph)
-            if gxs is None:
+            if gy is None:
                 gxs = (None,) * len(node.inputs)
+            elif anomaly:
+                gxs = node._backward(gy, retain_graph)
+            else:  # node._backward without its anomaly checks, inlined: the hot loop
+                gxs = type(node).backward(node, gy)
+                if not isinstance(gxs, tuple):
+                    gxs = (gxs,)
+                if len(gxs) != len(node.inputs):
+                    node._count_error(gxs)
+                if not retain_graph:
+                    node._saved = None
             for t, need, g in zip(node.inputs, node.needs_input_grad, gxs):
                 if not need:
                     continue
