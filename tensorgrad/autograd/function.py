@@ -111,10 +111,10 @@ class Function:
                 ctx._trace = _user_frame()
             result._requires_grad = True
             result._node = ctx
-            if ctx._saved:
+            if ctx._saved:  # the output is found again, and version-checked, by saved_tensors
                 ctx._versions = [a._vc[0] if isinstance(a, Tensor) else 0 for a in args]
                 ctx._versions.append(result._vc[0])
-            ctx._output = weakref.ref(result)
+                ctx._output = weakref.ref(result)
         else:
             result._requires_grad = False
             result._node = None
