@@ -130,6 +130,29 @@ def test_depthwise_with_channel_multiplier(mult, stride, padding, dilation):
     assert gradcheck(lambda a, b: tg.conv_transpose2d(a, b, **conf), gy, wt)
 
 
+@pytest.mark.parametrize("mult, padding, dilation", [
+    (1, (1, 1), (1, 1)),
+    (1, (1, 2), (2, 1)),
+    (1, (0, 0), (1, 1)),
+    (2, (1, 1), (1, 2)),
+])
+def test_depthwise_3x3_stride1(mult, padding, dilation):
+    """3x3 depthwise kernels have one-pass kernels of their own (and the input gradient of a
+    one-channel-per-group conv is the flipped forward): against scipy and finite differences."""
+    rng = np.random.default_rng(13 + mult)
+    x = rng.standard_normal((2, 3, 8, 7))
+    w = rng.standard_normal((3 * mult, 1, 3, 3))
+    conf = dict(padding=padding, dilation=dilation, groups=3)
+    y = tg.conv2d(tg.tensor(x), tg.tensor(w), **conf)
+    assert np.allclose(y.numpy(), ref_conv2d(x, w, **conf))
+    xt = tg.tensor(x, requires_grad=True)
+    wt = tg.tensor(w, requires_grad=True)
+    assert gradcheck(lambda a, b: tg.conv2d(a, b, **conf), xt, wt)
+    gy = rng.standard_normal(y.shape)
+    assert np.allclose(tg.conv_transpose2d(tg.tensor(gy), tg.tensor(w), **conf).numpy(),
+                       ref_conv_transpose2d(gy, w, **conf))
+
+
 @pytest.mark.parametrize("stride", [1, 2])
 def test_large_depthwise_float32_matches_float64_reference(stride):
     """Big enough for the parallel kernels (the small cases above run their serial twins);
