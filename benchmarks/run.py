@@ -37,21 +37,28 @@ def gemm_peak_gflops(n: int = 1024, repeats: int = 10) -> float:
 
 
 SETTLE_S = 0.3
+WARM_S = 0.1
 
 
 def _median_interleaved(fns, repeats: int, block: int = 5):
     """Alternate the callables in blocks of `block` calls until each ran `repeats` timed calls;
-    the median seconds of each. Between blocks the process sleeps SETTLE_S and the first call of
-    every block is not timed: on 2 cores the worker threads of one library (OpenBLAS, PyTorch's
-    OpenMP) keep spinning for up to ~200 ms after it returns, and slowed the other library 2-5x
-    when calls alternated one by one (measured; see benchmarks/README.md)."""
+    the median seconds of each. Between blocks the process sleeps SETTLE_S: on 2 cores the worker
+    threads of one library (OpenBLAS, PyTorch's OpenMP) keep spinning for up to ~200 ms after it
+    returns, and slowed the other library 2-5x when calls alternated one by one (measured; see
+    benchmarks/README.md). After the pause each block first runs untimed calls for WARM_S (at
+    least one): with passive OpenMP waiting, the first ~50 ms of work after an idle pause ran up
+    to 1.7x slower here (a depthwise step 9.6 instead of 5.8 ms) while the sleeping cores woke,
+    and a training loop, which never pauses, does not pay that."""
     samples = [[] for _ in fns]
     while any(fn is not None and len(s) < repeats for fn, s in zip(fns, samples)):
         for fn, s in zip(fns, samples):
             if fn is None or len(s) >= repeats:
                 continue
             time.sleep(SETTLE_S)
+            start = time.perf_counter()
             fn()
+            while time.perf_counter() - start < WARM_S:
+                fn()
             for _ in range(block):
                 t = time.perf_counter()
                 fn()
