@@ -288,10 +288,10 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, gy):
         (y,) = ctx.saved_tensors
-        mask = ctx.backend.relu_mask(y._data)
         if _recording():
-            return gy * _constant(mask, y)
-        return _direct(ctx, ctx.backend.multiply(gy._data, mask))
+            return gy * _constant(ctx.backend.relu_mask(y._data), y)
+        # one fused pass (gy where y > 0) where mask-then-multiply made two and a temporary
+        return _direct(ctx, ctx.backend.relu_backward(y._data, gy._data))
 
 
 class Sigmoid(Function):

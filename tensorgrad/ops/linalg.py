@@ -72,7 +72,7 @@ class Linear(Function):
         backend = ctx.backend
         y = backend.matmul(x, backend.transpose(w, (1, 0)))
         if b is not None:
-            backend.inplace("add", y, b)
+            backend.add_rows_(y, b)
         return y
 
     @staticmethod

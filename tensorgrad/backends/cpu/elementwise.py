@@ -4,8 +4,8 @@ import numpy as np
 
 __all__ = [
     "add", "subtract", "multiply", "divide", "negative", "power", "exp", "log", "sqrt", "abs",
-    "sign", "maximum", "minimum", "relu", "relu_mask", "sigmoid", "tanh", "where", "clip",
-    "cast", "compare", "logical", "clamp_mask", "inplace", "fill",
+    "sign", "maximum", "minimum", "relu", "relu_backward", "relu_mask", "sigmoid", "tanh", "where",
+    "clip", "cast", "compare", "logical", "clamp_mask", "inplace", "add_rows_", "fill",
 ]
 
 add = np.add
@@ -26,8 +26,40 @@ where = np.where
 clip = np.clip
 
 
+# Above this many elements ReLU runs as a Numba kernel on two threads (4 MB: 0.12 against numpy's
+# 0.37 ms); below it numpy's call is cheaper than Numba's dispatch.
+FUSED_MIN_ELEMENTS = 1 << 14
+_fused = None
+
+
+def _fused_kernels():
+    global _fused
+    from . import fused
+
+    _fused = fused
+    return fused
+
+
 def relu(x):
+    if x.size >= FUSED_MIN_ELEMENTS and x.dtype.kind == "f":
+        return (_fused or _fused_kernels()).relu_large(x)
     return np.maximum(x, 0)
+
+
+def relu_backward(y, gy):
+    """gy * [y > 0] (the gradient of ReLU given its output)."""
+    if y.size >= FUSED_MIN_ELEMENTS and y.dtype == gy.dtype:
+        return (_fused or _fused_kernels()).relu_backward(y, gy)
+    return np.multiply(gy, y > 0)
+
+
+def add_rows_(y, b):
+    """y += b in place, b broadcast over y's rows (Linear's bias)."""
+    if (y.ndim == 2 and y.size >= FUSED_MIN_ELEMENTS and y.flags.c_contiguous
+            and y.dtype == b.dtype and y.dtype.kind == "f"):
+        (_fused or _fused_kernels()).add_rows_(y, b)
+    else:
+        np.add(y, b, out=y, casting="same_kind")
 
 
 def relu_mask(x):

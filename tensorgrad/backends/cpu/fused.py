@@ -1,5 +1,6 @@
-"""Elementwise Numba kernels numpy lacks or does in several passes: erf, and the fused sigmoid and
-tanh backward passes (one pass instead of three numpy passes and their temporaries)."""
+"""Elementwise Numba kernels numpy lacks or does in several passes: erf, the fused sigmoid, tanh and
+ReLU backward passes (one pass instead of two or three numpy passes and their temporaries), ReLU
+itself and the in-place bias add of Linear, on two threads where numpy uses one."""
 
 import math
 
@@ -7,7 +8,8 @@ import numpy as np
 
 from ._jit import njit, prange
 
-__all__ = ["sigmoid_backward", "tanh_backward", "erf", "adam_step"]
+__all__ = ["sigmoid_backward", "tanh_backward", "relu_backward", "relu_large", "add_rows_", "erf",
+           "adam_step"]
 
 
 @njit(parallel=True)
@@ -20,6 +22,27 @@ def _sigmoid_backward(y, gy, out):
 def _tanh_backward(y, gy, out):
     for i in prange(y.size):
         out[i] = gy[i] * (1 - y[i] * y[i])
+
+
+@njit(parallel=True)
+def _relu_backward(y, gy, out):
+    for i in prange(y.size):
+        out[i] = gy[i] if y[i] > 0 else gy[i] * 0  # gy * [y > 0], NaN * 0 included
+
+
+@njit(parallel=True)
+def _relu(x, out):
+    for i in prange(x.size):
+        v = x[i]
+        out[i] = 0 if v <= 0 else v  # NaN stays NaN, as np.maximum and torch.relu keep it
+
+
+@njit(parallel=True)
+def _add_rows(y, b):
+    n, m = y.shape
+    for i in prange(n):
+        for j in range(m):
+            y[i, j] += b[j]
 
 
 def _flat_call(kernel, y, gy):
@@ -39,6 +62,24 @@ def sigmoid_backward(y, gy):
 def tanh_backward(y, gy):
     """gy * (1 - y^2), the gradient of tanh given its output y."""
     return _flat_call(_tanh_backward, y, gy)
+
+
+def relu_backward(y, gy):
+    """gy * [y > 0]: the gradient of ReLU given its output y."""
+    return _flat_call(_relu_backward, y, gy)
+
+
+def relu_large(x):
+    """max(x, 0) in one two-thread pass (numpy's maximum runs on one)."""
+    flat = np.ascontiguousarray(x).reshape(-1)
+    out = np.empty_like(flat)
+    _relu(flat, out)
+    return out.reshape(x.shape)
+
+
+def add_rows_(y, b):
+    """y[i, :] += b in place for a C-contiguous 2-D y (Linear's bias)."""
+    _add_rows(y, b)
 
 
 @njit(parallel=True)

@@ -16,10 +16,10 @@ __all__ = [
     "add", "subtract", "multiply", "divide", "negative", "power", "exp", "log", "sqrt", "abs",
     "sign", "maximum", "minimum", "relu", "relu_mask", "sigmoid", "tanh", "where", "clip",
     "cast", "compare", "logical", "clamp_mask", "isfinite", "isnan", "sigmoid_backward",
-    "tanh_backward", "inplace", "erf", "adam_step", "KERNELS",
+    "relu_backward", "tanh_backward", "inplace", "add_rows_", "erf", "adam_step", "KERNELS",
 ]
 
-ADD, SUB, MUL, DIV, POW, MAX, MIN, SIG_BWD, TANH_BWD = range(9)
+ADD, SUB, MUL, DIV, POW, MAX, MIN, SIG_BWD, TANH_BWD, RELU_BWD = range(10)
 EQ, NE, LT, LE, GT, GE, AND, OR, XOR = range(9)
 (NEG, EXP, LOG, SQRT, ABS, SIGN, RELU, RELU_MASK, SIGMOID, TANH, ISFINITE, ISNAN,
  NOT, IDENTITY, ERF) = range(15)
@@ -55,6 +55,8 @@ def _arith(op, x, y):
         return x if x < y or x != x else y
     if op == SIG_BWD:  # x = y (the sigmoid's output), y = gy
         return y * x * (1 - x)
+    if op == RELU_BWD:  # x = the ReLU's output, y = gy
+        return y if x > 0 else y * 0  # gy * [y > 0], NaN * 0 included
     return y * (1 - x * x)  # TANH_BWD
 
 
@@ -207,6 +209,7 @@ def _arith_op(op):
 add, subtract, multiply, divide = (_arith_op(k) for k in (ADD, SUB, MUL, DIV))
 power, maximum, minimum = (_arith_op(k) for k in (POW, MAX, MIN))
 sigmoid_backward, tanh_backward = _arith_op(SIG_BWD), _arith_op(TANH_BWD)
+relu_backward = _arith_op(RELU_BWD)
 
 _COMPARE = {"eq": EQ, "ne": NE, "lt": LT, "le": LE, "gt": GT, "ge": GE}
 _LOGICAL = {"and": AND, "or": OR, "xor": XOR}
@@ -292,6 +295,11 @@ def inplace(op, a, b) -> None:
     """a <- a (op) b, b broadcast to a's shape (Tensor.add_ and friends)."""
     forget_range(a)
     _run_binary(_binary, _INPLACE[op], a, _device(b, a.dtype), a.dtype, out=a)
+
+
+def add_rows_(y, b) -> None:
+    """y += b in place, b broadcast over y's rows (Linear's bias)."""
+    inplace("add", y, b)
 
 
 @cuda.jit
