@@ -142,7 +142,7 @@ class MulScalar(Function):
     def backward(ctx, gy):
         value = ctx.inputs[1]
         if _recording() or gy._data.dtype != ctx.constant.dtype:
-            return MulScalar.apply(gy, value), None
+            return MulScalar._apply_one(gy, value), None
         return _direct(ctx, ctx.backend.multiply(gy._data, ctx.constant)), None
 
 
@@ -474,23 +474,23 @@ def _float(x: Tensor) -> Tensor:
 
 def add(a, b) -> Tensor:
     if b.__class__ in _NUMBERS and a.__class__ is Tensor and a._data.dtype.kind == "f":
-        return AddScalar.apply(a, b)
+        return AddScalar._apply_one(a, b)
     if a.__class__ in _NUMBERS and b.__class__ is Tensor and b._data.dtype.kind == "f":
-        return AddScalar.apply(b, a)
+        return AddScalar._apply_one(b, a)
     return Add.apply(*operands(a, b))
 
 
 def sub(a, b) -> Tensor:
     if b.__class__ in _NUMBERS and a.__class__ is Tensor and a._data.dtype.kind == "f":
-        return AddScalar.apply(a, -b)
+        return AddScalar._apply_one(a, -b)
     return Sub.apply(*operands(a, b))
 
 
 def mul(a, b) -> Tensor:
     if b.__class__ in _NUMBERS and a.__class__ is Tensor and a._data.dtype.kind == "f":
-        return MulScalar.apply(a, b)
+        return MulScalar._apply_one(a, b)
     if a.__class__ in _NUMBERS and b.__class__ is Tensor and b._data.dtype.kind == "f":
-        return MulScalar.apply(b, a)
+        return MulScalar._apply_one(b, a)
     return Mul.apply(*operands(a, b))
 
 
@@ -502,7 +502,7 @@ def div(a, b) -> Tensor:
 
 
 def neg(x) -> Tensor:
-    return Neg.apply(x)
+    return Neg._apply_one(x)
 
 
 def pow(a, b) -> Tensor:  # noqa: A001
@@ -513,19 +513,19 @@ def pow(a, b) -> Tensor:  # noqa: A001
 
 
 def exp(x) -> Tensor:
-    return Exp.apply(_float(x))
+    return Exp._apply_one(_float(x))
 
 
 def log(x) -> Tensor:
-    return Log.apply(_float(x))
+    return Log._apply_one(_float(x))
 
 
 def sqrt(x) -> Tensor:
-    return Sqrt.apply(_float(x))
+    return Sqrt._apply_one(_float(x))
 
 
 def abs(x) -> Tensor:  # noqa: A001
-    return Abs.apply(x)
+    return Abs._apply_one(x)
 
 
 def maximum(a, b) -> Tensor:
@@ -537,19 +537,19 @@ def minimum(a, b) -> Tensor:
 
 
 def relu(x) -> Tensor:
-    return Relu.apply(x)
+    return Relu._apply_one(x)
 
 
 def sigmoid(x) -> Tensor:
-    return Sigmoid.apply(_float(x))
+    return Sigmoid._apply_one(_float(x))
 
 
 def tanh(x) -> Tensor:
-    return Tanh.apply(_float(x))
+    return Tanh._apply_one(_float(x))
 
 
 def erf(x) -> Tensor:
-    return Erf.apply(_float(x))
+    return Erf._apply_one(_float(x))
 
 
 def where(cond, a, b) -> Tensor:
