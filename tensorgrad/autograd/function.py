@@ -104,7 +104,7 @@ class Function:
         anomaly = _anomaly.get()
         if anomaly:
             _check_forward(cls, args, out)
-        if out.__class__ is not np.ndarray:
+        if out.__class__ is not np.ndarray and isinstance(out, np.generic):
             out = np.asarray(out)  # numpy ufuncs turn 0-d arrays into scalars
         result = _new_tensor(Tensor)
         result._data = out
