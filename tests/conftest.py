@@ -21,3 +21,12 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(
             f"op table: checked {CHECKED['combinations']} (op, dtype, shape-case) combinations"
         )
+
+
+@pytest.fixture
+def parallel_kernels(monkeypatch):
+    """Every CPU Numba kernel launched in its parallel version, whatever the size (small arrays
+    normally run the serial twins): races and prange mistakes show up in these tests."""
+    from tensorgrad.backends.cpu import _jit
+
+    monkeypatch.setattr(_jit, "PARALLEL_MIN_ELEMENTS", 0)

@@ -154,9 +154,9 @@ def test_depthwise_3x3_stride1(mult, padding, dilation):
 
 
 @pytest.mark.parametrize("stride", [1, 2])
-def test_large_depthwise_float32_matches_float64_reference(stride):
-    """Big enough for the parallel kernels (the small cases above run their serial twins);
-    stride 1 runs the flattened-plane kernels, stride 2 the row kernels."""
+def test_large_depthwise_float32_matches_float64_reference(stride, parallel_kernels):
+    """The parallel kernels (the small cases above run their serial twins); stride 1 runs the
+    flattened-plane kernels, stride 2 the row kernels."""
     rng = np.random.default_rng(5)
     x = rng.standard_normal((8, 16, 40, 40))
     w = rng.standard_normal((16, 1, 3, 3))
@@ -176,8 +176,8 @@ def test_large_depthwise_float32_matches_float64_reference(stride):
 
 
 @pytest.mark.parametrize("k, s, p", [((2, 2), (2, 2), (0, 0)), ((3, 2), (2, 1), (1, 1))])
-def test_large_pooling_matches_reference(k, s, p):
-    """Big enough for the parallel kernels; (2, 2) stride 2 has kernels of its own."""
+def test_large_pooling_matches_reference(k, s, p, parallel_kernels):
+    """The parallel kernels; (2, 2) stride 2 has kernels of its own."""
     rng = np.random.default_rng(7)
     x = rng.permutation(4 * 9 * 34 * 33).reshape(4, 9, 34, 33).astype(np.float32) / 100
     for pool, ref, ref_back in ((tg.max_pool2d, ref_max_pool2d, ref_max_pool2d_backward),

@@ -11,7 +11,7 @@ N = 3 * elementwise.FUSED_MIN_ELEMENTS + 7  # above the threshold, not a multipl
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_relu_forward_and_backward_above_threshold(dtype):
+def test_relu_forward_and_backward_above_threshold(dtype, parallel_kernels):
     rng = np.random.default_rng(0)
     x_np = rng.standard_normal(N).astype(dtype)
     x_np[[3, 5, 10, 11, 100]] = [np.nan, 2.0, 0.0, -1.0, -0.0]
@@ -27,7 +27,7 @@ def test_relu_forward_and_backward_above_threshold(dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_linear_bias_add_above_threshold(dtype):
+def test_linear_bias_add_above_threshold(dtype, parallel_kernels):
     rng = np.random.default_rng(1)
     rows = elementwise.FUSED_MIN_ELEMENTS // 16 + 3
     x_np = rng.standard_normal((rows, 24)).astype(dtype)

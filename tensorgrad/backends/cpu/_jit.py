@@ -36,9 +36,13 @@ def _compile(fn, options):
         return numba.njit(**{**options, "cache": False})(fn)
 
 
-# Below this many array elements a parallel launch costs more than it saves: waking the sleeping
-# OpenMP workers took ~0.1 ms here, more than a whole small pooling kernel.
-PARALLEL_MIN_ELEMENTS = 1 << 17
+# Below this many array elements (all array arguments together) a parallel launch costs more
+# than it saves: waking the sleeping OpenMP workers took ~0.1 ms here, more than a whole small
+# pooling kernel. Measured in one process, alternating thresholds (2^17, 2^20, 2^21, 2^22, all
+# serial): 2^20 was fastest or tied on every workload (LeNet-5 step 7.37 -> 7.11 ms, 1-channel
+# conv fwd+bwd 2.08 -> 1.97 ms against 2^17); all-serial lost 1.4x on depthwise and max-pool,
+# 2^21 lost 1.5x on max-pool.
+PARALLEL_MIN_ELEMENTS = 1 << 20
 
 
 def _serial_twin(fn, options):
