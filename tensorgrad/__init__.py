@@ -7,6 +7,7 @@
 """
 
 from . import (
+    _malloc,
     _methods,  # noqa: F401  (attaches Tensor methods)
     autograd,
     cuda,
@@ -110,3 +111,5 @@ from .tensor import Tensor
 clip = clamp
 
 __version__ = "0.1.0"
+
+_malloc.tune()  # keep freed array memory for the next step (see _malloc.py; opt out by env var)
