@@ -69,12 +69,17 @@ def relu_backward(y, gy):
     return _flat_call(_relu_backward, y, gy)
 
 
-def relu_large(x):
-    """max(x, 0) in one two-thread pass (numpy's maximum runs on one)."""
+def _flat_unary(kernel, x):
+    """kernel(x, out) over x flattened; out in x's shape."""
     flat = np.ascontiguousarray(x).reshape(-1)
     out = np.empty_like(flat)
-    _relu(flat, out)
+    kernel(flat, out)
     return out.reshape(x.shape)
+
+
+def relu_large(x):
+    """max(x, 0) in one two-thread pass (numpy's maximum runs on one)."""
+    return _flat_unary(_relu, x)
 
 
 def add_rows_(y, b):
@@ -90,11 +95,7 @@ def _erf(x, out):
 
 def erf(x):
     """The error function, elementwise."""
-    shape = x.shape
-    x = np.ascontiguousarray(x).reshape(-1)
-    out = np.empty_like(x)
-    _erf(x, out)
-    return out.reshape(shape)
+    return _flat_unary(_erf, x)
 
 
 @njit(parallel=True)
