@@ -31,6 +31,15 @@ def _dependencies(roots) -> dict:
     stack = list(deps)
     while stack:
         node = stack.pop()
+        if node._unary:
+            child = node.inputs[0]._node
+            if child is not None:
+                if child in deps:
+                    deps[child] += 1
+                else:
+                    deps[child] = 1
+                    stack.append(child)
+            continue
         for needs, t in zip(node.needs_input_grad, node.inputs):
             if needs and t._node is not None:
                 child = t._node
@@ -60,10 +69,11 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
             else:
                 grads[t._node] = grads[t._node] + g if t._node in grads else g
         deps = _dependencies(list(grads))
-        ready = [node for node in grads if deps[node] == 0]
+        # ready holds (node, its summed gradient); grads only the partial sums of nodes still
+        # waiting for a consumer, so a chain never touches it
+        ready = [(node, grads.pop(node)) for node in list(grads) if deps[node] == 0]
         while ready:
-            node = ready.pop()
-            gy = grads.pop(node, None)
+            node, gy = ready.pop()
             if capture is not None and node in capture_nodes:
                 captured[capture_nodes[node]] = gy
             if gy is None:
@@ -78,22 +88,33 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                     node._count_error(gxs)
                 if not retain_graph:
                     node._saved = None
-            for t, need, g in zip(node.inputs, node.needs_input_grad, gxs):
-                if not need:
-                    continue
-                if g is not None:
-                    data, target = g._data, t._data
-                    if data.shape != target.shape or data.dtype != target.dtype:
-                        g = _fit(g, t)
+            if node._unary:  # one input, its gradient already of its shape and dtype
+                edges = ((node.inputs[0], gxs[0]),)
+            else:
+                edges = []
+                for t, need, g in zip(node.inputs, node.needs_input_grad, gxs):
+                    if need:
+                        if g is not None:
+                            data, target = g._data, t._data
+                            if data.shape != target.shape or data.dtype != target.dtype:
+                                g = _fit(g, t)
+                        edges.append((t, g))
+            for t, g in edges:
                 child = t._node
-                if child is not None:
+                if child is None:
+                    if g is not None:
+                        _to_leaf(t, g, create_graph, capture, captured if capture else None)
+                    continue
+                waiting = deps[child] - 1
+                if waiting:
+                    deps[child] = waiting
                     if g is not None:
                         grads[child] = grads[child] + g if child in grads else g
-                    deps[child] -= 1
-                    if deps[child] == 0:
-                        ready.append(child)
-                elif g is not None:
-                    _to_leaf(t, g, create_graph, capture, captured if capture else None)
+                else:  # its last consumer: it is ready with the sum of all
+                    if child in grads:
+                        partial = grads.pop(child)
+                        g = partial if g is None else partial + g
+                    ready.append((child, g))
     return captured if capture is not None else None
 
 

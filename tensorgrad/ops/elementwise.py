@@ -51,6 +51,13 @@ def _broadcast(op: str, fn, a, b):
         ) from None
 
 
+class _Unary(Function):
+    """An op of one tensor x (any further inputs are numbers) whose output and gradient have
+    x's shape and dtype; the engine takes the short path for it (Function._unary)."""
+
+    _unary = True
+
+
 class Add(Function):
     """y = a + b;  da = gy, db = gy."""
 
@@ -115,7 +122,7 @@ class Div(Function):
         return ga, gb
 
 
-class AddScalar(Function):
+class AddScalar(_Unary):
     """y = x + c for a Python number c (x - c is x + (-c), exact in IEEE arithmetic);  dx = gy.
     The scalar is a plain argument, not a tensor: nothing saved, no constant tensor on the tape
     (PyTorch's add.Scalar). Taken for float tensors only, where c keeps x's dtype."""
@@ -129,7 +136,7 @@ class AddScalar(Function):
         return gy, None
 
 
-class MulScalar(Function):
+class MulScalar(_Unary):
     """y = x * c for a Python number c;  dx = gy * c (PyTorch's mul.Scalar)."""
 
     @staticmethod
@@ -149,7 +156,7 @@ class MulScalar(Function):
 _NUMBERS = (float, int)  # not bool: True * x follows the tensor-tensor rules
 
 
-class Neg(Function):
+class Neg(_Unary):
     """y = -x;  dx = -gy."""
 
     @staticmethod
@@ -182,7 +189,7 @@ class Pow(Function):
         return ga, gb
 
 
-class Exp(Function):
+class Exp(_Unary):
     """y = exp(x);  dx = gy * y."""
 
     @staticmethod
@@ -199,7 +206,7 @@ class Exp(Function):
         return _direct(ctx, ctx.backend.multiply(gy._data, y._data))
 
 
-class Log(Function):
+class Log(_Unary):
     """y = log(x);  dx = gy / x."""
 
     @staticmethod
@@ -214,7 +221,7 @@ class Log(Function):
         return gy / x
 
 
-class Sqrt(Function):
+class Sqrt(_Unary):
     """y = sqrt(x);  dx = gy / (2 y)."""
 
     @staticmethod
@@ -230,7 +237,7 @@ class Sqrt(Function):
         return gy / (y * 2)
 
 
-class Abs(Function):
+class Abs(_Unary):
     """y = |x|;  dx = gy * sign(x) (0 at x = 0, as PyTorch)."""
 
     @staticmethod
@@ -276,7 +283,7 @@ class Minimum(Function):
         return (gy * share if need_a else None), (gy * (1 - share) if need_b else None)
 
 
-class Relu(Function):
+class Relu(_Unary):
     """y = max(x, 0);  dx = gy * [x > 0]."""
 
     @staticmethod
@@ -294,7 +301,7 @@ class Relu(Function):
         return _direct(ctx, ctx.backend.relu_backward(y._data, gy._data))
 
 
-class Sigmoid(Function):
+class Sigmoid(_Unary):
     """y = 1 / (1 + exp(-x));  dx = gy * y * (1 - y) (one fused kernel: SigmoidBackward)."""
 
     @staticmethod
@@ -327,7 +334,7 @@ class SigmoidBackward(Function):
         return gy_, (SigmoidBackward.apply(y, gg) if need_gy else None)
 
 
-class Tanh(Function):
+class Tanh(_Unary):
     """y = tanh(x);  dx = gy * (1 - y**2) (one fused kernel: TanhBackward)."""
 
     @staticmethod
@@ -360,7 +367,7 @@ class TanhBackward(Function):
         return gy_, (TanhBackward.apply(y, gg) if need_gy else None)
 
 
-class Erf(Function):
+class Erf(_Unary):
     """y = erf(x);  dx = gy * 2 / sqrt(pi) * exp(-x^2)."""
 
     @staticmethod

@@ -41,6 +41,16 @@ def test_diamond_graph_runs_each_node_once():
     assert x.grad.tolist() == [5.0, 5.0]
 
 
+def test_node_with_many_consumers_sums_all_of_them():
+    # unary ops on both sides (the engine's short path) and binary ones, in both orders
+    x = tg.tensor([0.3, -0.7], requires_grad=True, dtype=tg.float64)
+    h = x.exp()
+    (h * 2.0 + h * 3.0 + h.tanh() + (h * 5.0).relu() + h * h).sum().backward()
+    e = np.exp([0.3, -0.7])
+    expected = e * (2 + 3 + (1 - np.tanh(e) ** 2) + 5 + 2 * e)
+    assert np.allclose(x.grad.numpy(), expected, rtol=1e-12)
+
+
 def test_broadcast_gradients_are_summed_back_to_input_shapes():
     a = tg.randn(2, 3, 4, requires_grad=True)
     b = tg.randn(3, 1, requires_grad=True)
