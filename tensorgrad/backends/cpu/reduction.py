@@ -5,19 +5,87 @@ import numpy as np
 __all__ = ["sum", "mean", "amax", "amin", "var", "argmax", "argmin", "all_finite"]
 
 
+# numpy reduces along a short last axis one row at a time: (5000, 10) float32 takes 105 us to
+# sum over its rows and 236 to max them (the logits of a batch of 5000), where a matrix-vector
+# product with ones takes 13 and a running np.maximum over the 10 columns 44. Summing over the
+# leading axis of a tall matrix (a bias gradient) is likewise 0.16 ms as numpy's row-by-row
+# loop and 0.03-0.07 as a product with ones (OpenBLAS's gemv, on both cores).
+SHORT_ROW = 32  # the longest last axis taken column by column
+MANY_ROWS = 1024  # below this many rows numpy's own loop is as fast
+
+
+def _short_rows(x, axes):
+    """x as a (rows, C) matrix when axes is its last axis and its rows are many and short."""
+    n = x.ndim
+    if n >= 2 and axes == (n - 1,) and 0 < x.shape[-1] <= SHORT_ROW and x.flags.c_contiguous:
+        if x.size >= MANY_ROWS * x.shape[-1]:
+            return x.reshape(-1, x.shape[-1])
+    return None
+
+
+def _tall(x, axes):
+    """x as a (rows, C) matrix when axes are its leading axes and the rows are many."""
+    n = x.ndim
+    if axes is not None and 0 < len(axes) < n and axes == tuple(range(len(axes))):
+        rows = x.size // max(int(np.prod(x.shape[len(axes):])), 1)
+        if rows >= MANY_ROWS and x.flags.c_contiguous:
+            return x.reshape(rows, -1)
+    return None
+
+
+def _ones(n, dtype):
+    ones = _ONES.get((n, dtype))
+    if ones is None:
+        ones = _ONES[(n, dtype)] = np.ones(n, dtype)
+        ones.flags.writeable = False
+    return ones
+
+
+_ONES: dict = {}
+
+
+def _kept(result, x, axes, keepdims):
+    shape = tuple(1 if i in axes else d for i, d in enumerate(x.shape)) if keepdims else tuple(
+        d for i, d in enumerate(x.shape) if i not in axes)
+    return result.reshape(shape)
+
+
 def sum(x, axes, keepdims):  # noqa: A001
+    if x.dtype.kind == "f":
+        rows = _short_rows(x, axes)
+        if rows is not None:
+            return _kept(np.matmul(rows, _ones(rows.shape[1], x.dtype)), x, axes, keepdims)
+        rows = _tall(x, axes)
+        if rows is not None:
+            return _kept(np.matmul(_ones(rows.shape[0], x.dtype), rows), x, axes, keepdims)
     return np.sum(x, axis=axes, keepdims=keepdims)
 
 
 def mean(x, axes, keepdims):
+    if x.dtype.kind == "f" and (_short_rows(x, axes) is not None or _tall(x, axes) is not None):
+        total = sum(x, axes, keepdims)
+        return np.true_divide(total, x.size // max(total.size, 1), out=total)
     return np.mean(x, axis=axes, keepdims=keepdims)
 
 
+def _columnwise(fn, rows):
+    out = rows[:, 0].copy()
+    for j in range(1, rows.shape[1]):
+        fn(out, rows[:, j], out=out)
+    return out
+
+
 def amax(x, axes, keepdims):
+    rows = _short_rows(x, axes)
+    if rows is not None:
+        return _kept(_columnwise(np.maximum, rows), x, axes, keepdims)
     return np.amax(x, axis=axes, keepdims=keepdims)
 
 
 def amin(x, axes, keepdims):
+    rows = _short_rows(x, axes)
+    if rows is not None:
+        return _kept(_columnwise(np.minimum, rows), x, axes, keepdims)
     return np.amin(x, axis=axes, keepdims=keepdims)
 
 
