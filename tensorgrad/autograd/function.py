@@ -94,20 +94,22 @@ class Function:
         return _record(cls, ctx, args, needs, cls.forward(ctx, *arrays, **params))
 
     @classmethod
-    def _apply_one(cls, x, *params):
-        """apply(x, *params) for one tensor x, at most 7 plain (non-tensor) parameters and a
-        forward that returns a new array (never a view of x): what scalar arithmetic and the
-        activations call. The same node as apply's, without its pass over the arguments and
-        with _record inlined: x * 2.0 costs 1.6 instead of 1.9 us (the hottest Python of a
-        small network, hence the second copy of _record's logic)."""
+    def _apply_one(cls, x, value=None):
+        """apply(x) or apply(x, value) for one tensor x, a plain (non-tensor) value or none,
+        and a forward that returns a new array (never a view of x): what scalar arithmetic
+        and the activations call. The same node as apply's, without its pass over the
+        arguments and with _record inlined: x * 2.0 costs 1.5 instead of 1.9 us (the hottest
+        Python of a small network, hence the second copy of _record's logic)."""
         ctx = _new_node(cls)
         device = ctx.device = x._device
         ctx.backend = device._backend or device.backend
-        out = cls.forward(ctx, x._data, *params)
-        args = (x, *params)
+        if value is None:
+            out = cls.forward(ctx, x._data)
+        else:
+            out = cls.forward(ctx, x._data, value)
         anomaly = _anomaly.get()
         if anomaly:
-            _check_forward(cls, args, out)
+            _check_forward(cls, (x,) if value is None else (x, value), out)
         if out.__class__ is not np.ndarray and isinstance(out, np.generic):
             out = np.asarray(out)  # numpy ufuncs turn 0-d arrays into scalars
         result = _new_tensor(Tensor)
@@ -116,14 +118,18 @@ class Function:
         result._vc = [0]
         result.grad = None
         if x._requires_grad and _grad_enabled.get():
-            ctx.inputs = args
-            ctx.needs_input_grad = _FIRST_ONLY[len(params)]
+            if value is None:
+                ctx.inputs = (x,)
+                ctx.needs_input_grad = _ONE
+            else:
+                ctx.inputs = (x, value)
+                ctx.needs_input_grad = _FIRST_OF_TWO
             if anomaly:
                 ctx._trace = _user_frame()
             result._requires_grad = True
             result._node = ctx
             if ctx._saved:  # the output is found again, and version-checked, by saved_tensors
-                ctx._versions = [x._vc[0]] + [0] * len(params) + [0]
+                ctx._versions = [x._vc[0], 0, 0] if value is not None else [x._vc[0], 0]
                 ctx._output = weakref.ref(result)
         else:
             result._requires_grad = False
@@ -220,7 +226,7 @@ class Function:
 
 
 _new_node = object.__new__
-_FIRST_ONLY = [(True,) + (False,) * k for k in range(8)]  # _apply_one's needs_input_grad
+_ONE, _FIRST_OF_TWO = (True,), (True, False)  # _apply_one's needs_input_grad
 
 
 def _record(cls, ctx, args, needs, out):
