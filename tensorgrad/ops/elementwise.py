@@ -403,7 +403,7 @@ class Where(Function):
             where(cond, 0.0, gy) if need_b else None)
 
 
-class Clamp(Function):
+class Clamp(_Unary):
     """y = min(max(x, lo), hi);  dx = gy where lo <= x <= hi, else 0."""
 
     @staticmethod
@@ -431,7 +431,7 @@ class Cast(Function):
         return cast(gy, ctx.in_dtype)
 
 
-class Clone(Function):
+class Clone(_Unary):
     """y = copy of x;  dx = gy."""
 
     @staticmethod
