@@ -63,3 +63,19 @@ def test_non_contiguous_and_integer_inputs_take_numpy():
     f = _data((10, ROWS), np.float32).T  # (ROWS, 10), not C-contiguous
     np.testing.assert_allclose(tg.tensor(f).sum(1).numpy(), f.astype(np.float64).sum(1),
                                rtol=2e-5, atol=1e-4)
+
+
+def test_broadcast_gradient_over_many_rows_is_summed_back():
+    # the engine's sum back to a broadcast operand's shape takes the ones @ x route too
+    x_np = _data((ROWS, 7), np.float32, seed=3)
+    b = tg.tensor(np.zeros((1, 7), np.float32), requires_grad=True)
+    c = tg.tensor(np.zeros(7, np.float32), requires_grad=True)
+    ((tg.tensor(x_np) + b) * 2.0 + c).sum().backward()
+    expected = np.full((1, 7), 2.0 * ROWS)
+    np.testing.assert_allclose(b.grad.numpy(), expected, rtol=1e-6)
+    np.testing.assert_allclose(c.grad.numpy(), np.full(7, ROWS), rtol=1e-6)
+    g = tg.tensor(x_np)  # a gradient carrying NaN and Inf, summed to (7,) and to (1, 7)
+    leaf = tg.tensor(np.zeros(7, np.float32), requires_grad=True)
+    (leaf.expand(ROWS, 7) * g).sum().backward()
+    ref = x_np.astype(np.float64).sum(0)
+    np.testing.assert_allclose(leaf.grad.numpy(), ref, rtol=2e-5, atol=1e-3)

@@ -1,5 +1,7 @@
 """Reduction CPU kernels over a tuple of axes."""
 
+import math
+
 import numpy as np
 
 __all__ = ["sum", "mean", "amax", "amin", "var", "argmax", "argmin", "all_finite"]
@@ -25,9 +27,9 @@ def _short_rows(x, axes):
 
 def _tall(x, axes):
     """x as a (rows, C) matrix when axes are its leading axes and the rows are many."""
-    n = x.ndim
-    if axes is not None and 0 < len(axes) < n and axes == tuple(range(len(axes))):
-        rows = x.size // max(int(np.prod(x.shape[len(axes):])), 1)
+    k = len(axes) if axes else 0  # axes are sorted and distinct: leading iff they end at k - 1
+    if 0 < k < x.ndim and axes[-1] == k - 1:
+        rows = math.prod(x.shape[:k])
         if rows >= MANY_ROWS and x.flags.c_contiguous:
             return x.reshape(rows, -1)
     return None

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from . import reduction
+
 __all__ = ["reshape", "transpose", "broadcast_to", "sum_to", "concatenate", "pad", "contiguous"]
 
 
@@ -23,7 +25,7 @@ def sum_to(x, shape):
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1
     )
-    y = np.sum(x, axis=axes, keepdims=True) if axes else x
+    y = reduction.sum(x, axes, True) if axes else x
     return y.reshape(shape)
 
 
