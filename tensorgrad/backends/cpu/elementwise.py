@@ -61,7 +61,7 @@ def add_rows_(y, b):
             and y.dtype == b.dtype and y.dtype.kind == "f"):
         (_fused or _fused_kernels()).add_rows_(y, b)
     else:
-        np.add(y, b, out=y, casting="same_kind")
+        inplace("add", y, b)
 
 
 def relu_mask(x):

@@ -45,41 +45,34 @@ def _add_rows(y, b):
             y[i, j] += b[j]
 
 
-def _flat_call(kernel, y, gy):
-    shape = y.shape
-    y = np.ascontiguousarray(y).reshape(-1)
-    gy = np.ascontiguousarray(gy, dtype=y.dtype).reshape(-1)
-    out = np.empty_like(y)
-    kernel(y, gy, out)
-    return out.reshape(shape)
+def _flat(kernel, x, *others):
+    """kernel(x, *others, out) over the arrays flattened (others in x's dtype); out in x's
+    shape."""
+    flat = np.ascontiguousarray(x).reshape(-1)
+    rest = [np.ascontiguousarray(a, dtype=flat.dtype).reshape(-1) for a in others]
+    out = np.empty_like(flat)
+    kernel(flat, *rest, out)
+    return out.reshape(x.shape)
 
 
 def sigmoid_backward(y, gy):
     """gy * y * (1 - y), the gradient of sigmoid given its output y."""
-    return _flat_call(_sigmoid_backward, y, gy)
+    return _flat(_sigmoid_backward, y, gy)
 
 
 def tanh_backward(y, gy):
     """gy * (1 - y^2), the gradient of tanh given its output y."""
-    return _flat_call(_tanh_backward, y, gy)
+    return _flat(_tanh_backward, y, gy)
 
 
 def relu_backward(y, gy):
     """gy * [y > 0]: the gradient of ReLU given its output y."""
-    return _flat_call(_relu_backward, y, gy)
-
-
-def _flat_unary(kernel, x):
-    """kernel(x, out) over x flattened; out in x's shape."""
-    flat = np.ascontiguousarray(x).reshape(-1)
-    out = np.empty_like(flat)
-    kernel(flat, out)
-    return out.reshape(x.shape)
+    return _flat(_relu_backward, y, gy)
 
 
 def relu_large(x):
     """max(x, 0) in one two-thread pass (numpy's maximum runs on one)."""
-    return _flat_unary(_relu, x)
+    return _flat(_relu, x)
 
 
 def add_rows_(y, b):
@@ -95,7 +88,7 @@ def _erf(x, out):
 
 def erf(x):
     """The error function, elementwise."""
-    return _flat_unary(_erf, x)
+    return _flat(_erf, x)
 
 
 @njit(parallel=True)
