@@ -52,22 +52,29 @@ def _kept(result, x, axes, keepdims):
     return result.reshape(shape)
 
 
+def _sum_by_gemv(x, axes, keepdims):
+    """The sum as a product with ones where one of the routes above applies, else None."""
+    if x.dtype.kind != "f":
+        return None
+    rows = _short_rows(x, axes)
+    if rows is not None:
+        return _kept(np.matmul(rows, _ones(rows.shape[1], x.dtype)), x, axes, keepdims)
+    rows = _tall(x, axes)
+    if rows is not None:
+        return _kept(np.matmul(_ones(rows.shape[0], x.dtype), rows), x, axes, keepdims)
+    return None
+
+
 def sum(x, axes, keepdims):  # noqa: A001
-    if x.dtype.kind == "f":
-        rows = _short_rows(x, axes)
-        if rows is not None:
-            return _kept(np.matmul(rows, _ones(rows.shape[1], x.dtype)), x, axes, keepdims)
-        rows = _tall(x, axes)
-        if rows is not None:
-            return _kept(np.matmul(_ones(rows.shape[0], x.dtype), rows), x, axes, keepdims)
-    return np.sum(x, axis=axes, keepdims=keepdims)
+    total = _sum_by_gemv(x, axes, keepdims)
+    return np.sum(x, axis=axes, keepdims=keepdims) if total is None else total
 
 
 def mean(x, axes, keepdims):
-    if x.dtype.kind == "f" and (_short_rows(x, axes) is not None or _tall(x, axes) is not None):
-        total = sum(x, axes, keepdims)
-        return np.true_divide(total, x.size // max(total.size, 1), out=total)
-    return np.mean(x, axis=axes, keepdims=keepdims)
+    total = _sum_by_gemv(x, axes, keepdims)
+    if total is None:
+        return np.mean(x, axis=axes, keepdims=keepdims)
+    return np.true_divide(total, x.size // max(total.size, 1), out=total)
 
 
 def _columnwise(fn, rows):
