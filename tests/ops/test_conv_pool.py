@@ -243,3 +243,80 @@ def test_grid_convolution_in_float32_over_many_chunks():
     assert np.allclose(xt.grad.numpy(), ref_conv_transpose2d(gy, w, padding=(1, 1)), atol=1e-4)
     gw = ref_conv2d_weight(x, gy, w.shape, (1, 1), (1, 1), (1, 1), 1)
     assert np.allclose(wt.grad.numpy(), gw, rtol=1e-4, atol=1e-2)
+
+
+@pytest.mark.parametrize("shape, out, k, stride, padding, dilation", [
+    ((3, 6, 14, 14), 5, (5, 5), (1, 1), (0, 0), (1, 1)),  # LeNet-5's second conv: grid too wasteful
+    ((2, 8, 11, 10), 4, (3, 3), (2, 2), (1, 1), (1, 1)),  # stride 2, odd sizes
+    ((2, 6, 13, 12), 3, (4, 3), (2, 3), (2, 0), (1, 2)),  # rectangular, per-axis stride/dilation
+    ((2, 16, 6, 7), 6, (2, 2), (1, 1), (2, 2), (1, 1)),   # padded past the kernel's reach
+])
+def test_chunk_wide_convolution_matches_reference(shape, out, k, stride, padding, dilation):
+    """Convolutions with >= 64 patch rows that the grid does not take run on the chunk-wide
+    patch matrix (backends/cpu/conv.py): forward, input and weight gradients against the
+    independent references and finite differences in float64."""
+    from tensorgrad.backends.cpu import conv as cpu_conv
+
+    rng = np.random.default_rng(sum(shape) + out)
+    x = rng.standard_normal(shape)
+    w = rng.standard_normal((out, shape[1]) + k)
+    conf = dict(stride=stride, padding=padding, dilation=dilation)
+    oh = cpu_conv.conv_out_size(shape[2], k[0], stride[0], padding[0], dilation[0])
+    ow = cpu_conv.conv_out_size(shape[3], k[1], stride[1], padding[1], dilation[1])
+    layout = cpu_conv._layout(shape[2], shape[3], *k, stride, padding, dilation, 1, shape[1],
+                              oh, ow)
+    assert layout == (True, oh, ow)
+    xt = tg.tensor(x, requires_grad=True)
+    wt = tg.tensor(w, requires_grad=True)
+    y = tg.conv2d(xt, wt, **conf)
+    assert np.allclose(y.detach().numpy(), ref_conv2d(x, w, **conf))
+    gy = rng.standard_normal(y.shape)
+    y.backward(tg.tensor(gy))
+    assert np.allclose(wt.grad.numpy(), ref_conv2d_weight(x, gy, w.shape, stride, padding,
+                                                          dilation, 1))
+    # the input gradient is conv_transpose2d of gy: with output_padding where the stride leaves
+    # rows of x that no window reaches
+    op = tuple(n - ((o - 1) * s - 2 * p + d * (kk - 1) + 1) for n, o, s, p, d, kk in
+               zip(shape[2:], (oh, ow), stride, padding, dilation, k))
+    assert np.allclose(xt.grad.numpy(), ref_conv_transpose2d(gy, w, stride, padding, op,
+                                                             dilation))
+    small = (tg.tensor(x[:1], requires_grad=True), tg.tensor(w, requires_grad=True))
+    assert gradcheck(lambda a, b: tg.conv2d(a, b, **conf), *small)
+
+
+def test_chunk_wide_transposed_convolution_with_output_padding():
+    """A stride-2 transposed convolution with output_padding, >= 64 patch rows: the wide
+    path's col2im, checked against the reference and by finite differences."""
+    from tensorgrad.backends.cpu import conv as cpu_conv
+
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 4, 5, 6))
+    w = rng.standard_normal((4, 8, 3, 3))  # (C_in, C_out, kh, kw): 8*9 = 72 patch rows
+    conf = dict(stride=(2, 2), padding=(1, 1), output_padding=(1, 0))
+    y = tg.conv_transpose2d(tg.tensor(x), tg.tensor(w), **conf)
+    assert y.shape == (2, 8, 10, 11)
+    assert cpu_conv._layout(10, 11, 3, 3, (2, 2), (1, 1), (1, 1), 1, 8, 5, 6) == (True, 5, 6)
+    assert np.allclose(y.numpy(), ref_conv_transpose2d(x, w, **conf))
+    small = (tg.tensor(x[:1], requires_grad=True), tg.tensor(w, requires_grad=True))
+    assert gradcheck(lambda a, b: tg.conv_transpose2d(a, b, **conf), *small)
+
+
+def test_chunk_wide_convolution_in_float32_over_many_chunks():
+    """LeNet-5's second convolution at a batch that needs several chunks, float32 throughout."""
+    from tensorgrad.backends.cpu import conv as cpu_conv
+
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((300, 6, 14, 14))
+    w = rng.standard_normal((16, 6, 5, 5)) * 0.1
+    assert 300 > cpu_conv._chunk(300, 6 * 25 * 10 * 10 * 4)
+    xt = tg.tensor(x.astype(np.float32), requires_grad=True)
+    wt = tg.tensor(w.astype(np.float32), requires_grad=True)
+    y = tg.conv2d(xt, wt)
+    assert y.dtype == np.float32
+    assert np.allclose(y.detach().numpy(), ref_conv2d(x, w), atol=1e-4)
+    gy = rng.standard_normal(y.shape)
+    y.backward(tg.tensor(gy.astype(np.float32)))
+    assert xt.grad.dtype == np.float32 and wt.grad.dtype == np.float32
+    assert np.allclose(xt.grad.numpy(), ref_conv_transpose2d(gy, w), atol=1e-4)
+    gw = ref_conv2d_weight(x, gy, w.shape, (1, 1), (0, 0), (1, 1), 1)
+    assert np.allclose(wt.grad.numpy(), gw, rtol=1e-4, atol=1e-2)
