@@ -378,59 +378,66 @@ def _depthwise_transpose_s1(gy, w, h_, w_, ph, pw, dh, dw, mult):
 @njit(parallel=True, fastmath={"reassoc", "contract"})
 def _depthwise_weight_s1(x, gy, kh, kw, ph, pw, dh, dw, mult):
     """The weight gradient of _depthwise_s1: one dot product per tap over the flattened plane
-    (gy's dropped positions held at zero), per channel and image; a 3x3 kernel's nine in one
-    pass (2.85 -> 2.4 ms on (64, 64, 32, 32)). Reassociation lets LLVM vectorise the dot
-    products; the per-channel sums are kept in float64."""
+    (gy's dropped positions held at zero), per image and channel, in parallel over both like the
+    forward (the planes in memory order), then summed over the images in float64; a 3x3
+    kernel's nine in one pass. Reassociation lets LLVM vectorise the dot products. On
+    (64, 64, 32, 32): 2.4 -> 1.6 ms against one channel per thread looping over the images
+    (planes 256 KB apart)."""
     n_, c_, h_, w_ = x.shape
     co_, oh = gy.shape[1], gy.shape[2]
     wp = w_ + 2 * pw
     m_ = oh * wp
-    gw = np.zeros((co_, 1, kh, kw), dtype=x.dtype)
-    for c in prange(c_):
+    parts = np.zeros((n_, co_, kh, kw))
+    for nc in prange(n_ * c_):
+        n = nc // c_
+        c = nc % c_
         pad = np.zeros((h_ + 2 * ph + 1) * wp, dtype=x.dtype)
         g = np.zeros(m_, dtype=x.dtype)
-        acc = np.zeros((mult, kh, kw))
-        for n in range(n_):
-            _put_rows(pad, x[n, c], ph * wp + pw, wp)
-            for m in range(mult):
-                _put_rows(g, gy[n, c * mult + m], 0, wp)
-                if kh == 3 and kw == 3:
-                    s0, s1, s2, s3, s4, s5, s6, s7, s8 = _shifts3x3(pad, m_, dh * wp, dw)
-                    a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = a8 = x.dtype.type(0)
-                    for t in range(m_):
-                        gt = g[t]
-                        a0 += gt * s0[t]
-                        a1 += gt * s1[t]
-                        a2 += gt * s2[t]
-                        a3 += gt * s3[t]
-                        a4 += gt * s4[t]
-                        a5 += gt * s5[t]
-                        a6 += gt * s6[t]
-                        a7 += gt * s7[t]
-                        a8 += gt * s8[t]
-                    a = acc[m]
-                    a[0, 0] += a0
-                    a[0, 1] += a1
-                    a[0, 2] += a2
-                    a[1, 0] += a3
-                    a[1, 1] += a4
-                    a[1, 2] += a5
-                    a[2, 0] += a6
-                    a[2, 1] += a7
-                    a[2, 2] += a8
-                    continue
-                for i in range(kh):
-                    for j in range(kw):
-                        offset = i * dh * wp + j * dw
-                        seg = pad[offset:offset + m_]
-                        total = x.dtype.type(0)
-                        for t in range(m_):
-                            total += g[t] * seg[t]
-                        acc[m, i, j] += total
+        _put_rows(pad, x[n, c], ph * wp + pw, wp)
         for m in range(mult):
+            o = c * mult + m
+            _put_rows(g, gy[n, o], 0, wp)
+            a = parts[n, o]
+            if kh == 3 and kw == 3:
+                s0, s1, s2, s3, s4, s5, s6, s7, s8 = _shifts3x3(pad, m_, dh * wp, dw)
+                a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = a8 = x.dtype.type(0)
+                for t in range(m_):
+                    gt = g[t]
+                    a0 += gt * s0[t]
+                    a1 += gt * s1[t]
+                    a2 += gt * s2[t]
+                    a3 += gt * s3[t]
+                    a4 += gt * s4[t]
+                    a5 += gt * s5[t]
+                    a6 += gt * s6[t]
+                    a7 += gt * s7[t]
+                    a8 += gt * s8[t]
+                a[0, 0] = a0
+                a[0, 1] = a1
+                a[0, 2] = a2
+                a[1, 0] = a3
+                a[1, 1] = a4
+                a[1, 2] = a5
+                a[2, 0] = a6
+                a[2, 1] = a7
+                a[2, 2] = a8
+                continue
             for i in range(kh):
                 for j in range(kw):
-                    gw[c * mult + m, 0, i, j] = acc[m, i, j]
+                    offset = i * dh * wp + j * dw
+                    seg = pad[offset:offset + m_]
+                    total = x.dtype.type(0)
+                    for t in range(m_):
+                        total += g[t] * seg[t]
+                    a[i, j] = total
+    gw = np.empty((co_, 1, kh, kw), dtype=x.dtype)
+    for o in prange(co_):
+        for i in range(kh):
+            for j in range(kw):
+                s = 0.0
+                for n in range(n_):
+                    s += parts[n, o, i, j]
+                gw[o, 0, i, j] = s
     return gw
 
 
