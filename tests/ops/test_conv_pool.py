@@ -200,7 +200,7 @@ def test_large_pooling_matches_reference(k, s, p, parallel_kernels):
     ((2, 3, 24, 20), (5, 5), (1, 2), (1, 1)),  # padding below the kernel's reach, per axis
 ])
 def test_stride1_grid_convolution_matches_reference(shape, k, padding, dilation):
-    """Stride-1 convolutions with >= 64 patch rows run on the stacked zero-padded grid
+    """Stride-1 convolutions with >= 64 patch rows run on the stacked grid of unpadded images
     (backends/cpu/conv.py): forward, input and weight gradients against scipy's correlation
     and finite differences in float64."""
     from tensorgrad.backends.cpu import conv as cpu_conv

@@ -98,17 +98,20 @@ def _col2im(cols, out, sh, sw, ph, pw, dh, dw):
 
 
 # ----- stride-1 convolutions on a stacked grid ------------------------------------------------
-# The chunk's images are stacked into one zero-padded plane per channel, sharing their padding:
-# image b's row y sits at grid row b*R + ph + y (R = H + ph) and its column x at grid column
-# pw + x of a row Wp = W + pw wide. Flattened, a stride-1 window's tap (i, j) is then the same
-# plane shifted by i*dh*Wp + j*dw, so the patch matrix is kh*kw contiguous copies per channel
-# (im2col tests bounds per element) and the GEMM spans the whole chunk, one wide product instead
-# of a batch of per-image ones (150 -> 190 GFLOP/s here). Output (b, y, x) lands at grid
-# position (b*R + y)*Wp + x; the positions in between are computed and thrown away, which is
-# why the grid is used only where it wastes little (_grid_shape). These copies are serial: the
-# GEMM between them runs on OpenBLAS's threads, and handing the cores back and forth between
-# two thread pools cost more than the copies gain from a second core (11.2 vs 11.9 ms for the
-# three passes of (64,32,14,14)->64).
+# The chunk's images are stacked, unpadded, into one flat plane per channel (image b's pixel
+# (y, x) at (b*H + y)*W + x, zeros before and after the whole stack). A stride-1 window's tap
+# (i, j) reads the same plane shifted by dy*W + dx (dy = i*dh - ph, dx = j*dw - pw), so the
+# patch matrix is kh*kw contiguous copies per channel (im2col tests bounds per element) and the
+# GEMM spans the whole chunk, one wide product instead of a batch of per-image ones (150 -> 190
+# GFLOP/s here). Where a tap hangs over an image's edge the shifted plane reads the neighbouring
+# row or image instead of padding; those entries are zeroed afterwards (_zero_outside: columns
+# strided, rows contiguous). Output (b, y, x) is column (b*H + y)*W + x, so a 'same' convolution
+# computes no position it throws away. The grid used to share zero padding between rows and
+# images instead (pitch W + pw, H + ph rows per image): 15% more GEMM columns at 14x14; without
+# them the three passes of (64,32,14,14)->64 went 11.4 -> 10.5 ms and of (32,64,56,56)->64
+# 149.5 -> 145 ms. These copies are serial: the GEMM between them runs on OpenBLAS's threads,
+# and handing the cores back and forth between two thread pools cost more than the copies gain
+# from a second core (11.2 vs 11.9 ms for the three passes of (64,32,14,14)->64).
 
 
 @njit(inline="always")
@@ -133,42 +136,70 @@ def _get_rows(flat, plane, start, pitch):
             dst[t] = src[t]
 
 
-@njit()
-def _grid_patches(x, cols, kh, kw, ph, pw, dh, dw, rows, wp):
-    """cols[c, i, j, m] = grid_c[m + i*dh*wp + j*dw], grid_c the chunk's stacked plane of
-    channel c."""
-    n_, c_ = x.shape[:2]
-    m_ = cols.shape[3]
-    for c in range(c_):
-        plane = np.zeros((n_ * rows + (kh - 1) * dh + 1) * wp, dtype=x.dtype)
+@njit(inline="always")
+def _zero_outside(row, n_, h_, w_, dy, dx):
+    """Zero the entries of a grid patch row (n_ images of h_ x w_) whose tap, shifted by
+    (dy, dx), reads outside its image: there the shifted plane holds a neighbour's pixels."""
+    if dx != 0:
+        lo = max(0, min(w_, w_ - dx if dx > 0 else 0))
+        hi = max(0, min(w_, w_ if dx > 0 else -dx))
+        for xx in range(lo, hi):
+            for r in range(n_ * h_):
+                row[r * w_ + xx] = 0
+    if dy != 0:
+        lo = max(0, min(h_, h_ - dy if dy > 0 else 0))
+        hi = max(0, min(h_, h_ if dy > 0 else -dy))
         for b in range(n_):
-            _put_rows(plane, x[b, c], (b * rows + ph) * wp + pw, wp)
+            seg = row[(b * h_ + lo) * w_:(b * h_ + hi) * w_]
+            for t in range((hi - lo) * w_):
+                seg[t] = 0
+
+
+@njit()
+def _grid_patches(x, cols, kh, kw, ph, pw, dh, dw):
+    """cols[c, i, j, (b*H + y)*W + x] = x[b, c, y - ph + i*dh, x - pw + j*dw] (0 outside)."""
+    n_, c_, h_, w_ = x.shape
+    m_ = n_ * h_ * w_
+    front = ph * w_ + pw
+    back = max(0, (dh * (kh - 1) - ph) * w_ + dw * (kw - 1) - pw)
+    plane = np.zeros(front + m_ + back, dtype=x.dtype)
+    hw = h_ * w_
+    for c in range(c_):
+        for b in range(n_):
+            _put_rows(plane, x[b, c], front + b * hw, w_)
         for i in range(kh):
             for j in range(kw):
-                offset = i * dh * wp + j * dw
-                seg = plane[offset:offset + m_]
+                dy = i * dh - ph
+                dx = j * dw - pw
+                seg = plane[front + dy * w_ + dx:front + dy * w_ + dx + m_]
                 row = cols[c, i, j]
                 for m in range(m_):
                     row[m] = seg[m]
+                _zero_outside(row, n_, h_, w_, dy, dx)
 
 
 @njit()
-def _grid_col2im(cols, gx, kh, kw, ph, pw, dh, dw, rows, wp):
-    """The adjoint of _grid_patches: each channel's plane sums its kh*kw shifted rows of cols,
-    and gx is the plane's interior."""
-    n_, c_ = gx.shape[:2]
-    m_ = cols.shape[3]
+def _grid_col2im(cols, gx, kh, kw, ph, pw, dh, dw):
+    """The adjoint of _grid_patches (cols is zeroed where its taps hang over the edges)."""
+    n_, c_, h_, w_ = gx.shape
+    m_ = n_ * h_ * w_
+    front = ph * w_ + pw
+    back = max(0, (dh * (kh - 1) - ph) * w_ + dw * (kw - 1) - pw)
+    plane = np.empty(front + m_ + back, dtype=gx.dtype)
+    hw = h_ * w_
     for c in range(c_):
-        plane = np.zeros((n_ * rows + (kh - 1) * dh + 1) * wp, dtype=gx.dtype)
+        plane[:] = 0
         for i in range(kh):
             for j in range(kw):
-                offset = i * dh * wp + j * dw
-                seg = plane[offset:offset + m_]
+                dy = i * dh - ph
+                dx = j * dw - pw
                 row = cols[c, i, j]
+                _zero_outside(row, n_, h_, w_, dy, dx)
+                seg = plane[front + dy * w_ + dx:front + dy * w_ + dx + m_]
                 for m in range(m_):
                     seg[m] += row[m]
         for b in range(n_):
-            _get_rows(plane, gx[b, c], (b * rows + ph) * wp + pw, wp)
+            _get_rows(plane, gx[b, c], front + b * hw, w_)
 
 
 @njit()
@@ -613,20 +644,17 @@ def _depthwise_multiplier(c_, groups, cg):
 
 
 def _grid_shape(h_, w_, kh, kw, stride, padding, dilation, groups, channels):
-    """(rows, wp) of the stacked grid for a convolution whose image is (h_, w_), or None where
-    the grid does not apply (strides, groups, padding wider than the kernel's reach) or does not
-    pay: few patch rows (the 1-channel shape ran 2-3x slower on it) or more than a quarter of
-    the grid thrown away (LeNet-5's 5x5 valid convolutions)."""
+    """(rows, pitch) = (h_, w_) of the stacked grid for a convolution whose image is (h_, w_),
+    or None where the grid does not apply (strides, groups, an output larger than the image) or
+    does not pay: few patch rows (the 1-channel shape ran 2-3x slower on it) or more than a
+    quarter of the grid thrown away (LeNet-5's 5x5 valid convolutions)."""
     if stride != (1, 1) or groups != 1 or channels * kh * kw < MIN_PATCH_ROWS:
         return None
-    if padding[0] > dilation[0] * (kh - 1) or padding[1] > dilation[1] * (kw - 1):
-        return None
-    rows, wp = h_ + padding[0], w_ + padding[1]
     oh = h_ + 2 * padding[0] - dilation[0] * (kh - 1)
     ow = w_ + 2 * padding[1] - dilation[1] * (kw - 1)
-    if oh <= 0 or ow <= 0 or rows * wp > 1.25 * oh * ow:
+    if not (0 < oh <= h_ and 0 < ow <= w_) or h_ * w_ > 1.25 * oh * ow:
         return None
-    return rows, wp
+    return h_, w_
 
 
 def _layout(h_, w_, kh, kw, stride, padding, dilation, groups, channels, oh, ow):
@@ -652,7 +680,7 @@ def _fill_patches(xs, cols, kh, kw, stride, padding, dilation, layout):
                       stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1])
     else:
         _grid_patches(xs, cols.reshape(c_, kh, kw, cols.shape[1]), kh, kw, padding[0],
-                      padding[1], dilation[0], dilation[1], rows, pitch)
+                      padding[1], dilation[0], dilation[1])
 
 
 def _add_patches(cols, gx, kh, kw, stride, padding, dilation, layout):
@@ -664,7 +692,7 @@ def _add_patches(cols, gx, kh, kw, stride, padding, dilation, layout):
                      stride[1], padding[0], padding[1], dilation[0], dilation[1])
     else:
         _grid_col2im(cols.reshape(c_, kh, kw, cols.shape[1]), gx, kh, kw, padding[0],
-                     padding[1], dilation[0], dilation[1], rows, pitch)
+                     padding[1], dilation[0], dilation[1])
 
 
 def _conv2d_wide(x, w, stride, padding, dilation, oh, ow, layout):
