@@ -214,9 +214,11 @@ def _from_grid(grid, out, rows, wp):
 @njit()
 def _to_grid(y, grid, rows, wp):
     """grid[o, (b*rows + r)*wp + x] = y[b, o, r, x], zero between the images."""
-    n_, o_ = y.shape[:2]
+    n_, o_, oh, ow = y.shape
+    gaps = oh < rows or ow < wp
     for o in range(o_):
-        grid[o, :] = 0
+        if gaps:
+            grid[o, :] = 0
         for b in range(n_):
             _put_rows(grid[o], y[b, o], b * rows * wp, wp)
 
