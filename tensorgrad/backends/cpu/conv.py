@@ -489,15 +489,14 @@ def _padded_size(size, p, out, s, k, d):
 
 
 @njit(inline="always")
-def _padded_plane(x, n, c, ph, pw, hp, wp):
-    """x[n, c] copied into a zeroed (hp, wp) plane at offset (ph, pw): the inner loops below
-    then run without bounds tests, over contiguous rows LLVM vectorises."""
+def _fill_padded(pad, x, n, c, ph, pw):
+    """x[n, c] copied into the interior of a zero-bordered plane at offset (ph, pw): the inner
+    loops below then run without bounds tests, over contiguous rows LLVM vectorises. The
+    border is never written, so a plane is zeroed once and refilled plane after plane."""
     h_, w_ = x.shape[2], x.shape[3]
-    pad = np.zeros((hp, wp), dtype=x.dtype)
     for yy in range(h_):
         for xx in range(w_):
             pad[yy + ph, xx + pw] = x[n, c, yy, xx]
-    return pad
 
 
 @njit(parallel=True)
@@ -512,29 +511,31 @@ def _depthwise(x, w, sh, sw, ph, pw, dh, dw, oh, ow, mult):
     hp = _padded_size(h_, ph, oh, sh, kh, dh)
     wp = _padded_size(w_, pw, ow, sw, kw, dw)
     out = np.empty((n_, c_ * mult, oh, ow), dtype=x.dtype)
-    for nc in prange(n_ * c_):
-        n = nc // c_
-        c = nc % c_
-        pad = _padded_plane(x, n, c, ph, pw, hp, wp)
-        for m in range(mult):
-            o = c * mult + m
-            plane = out[n, o]
-            for y in range(oh):
-                row = plane[y]
-                row[:] = 0
-                for i in range(kh):
-                    src = pad[y * sh + i * dh]
-                    for j in range(kw):
-                        wv = w[o, 0, i, j]
-                        b = j * dw
-                        if sw == 1:
-                            seg = src[b:b + ow]
-                            for xo in range(ow):
-                                row[xo] += wv * seg[xo]
-                        else:
-                            seg_s = src[b:b + (ow - 1) * sw + 1:sw]
-                            for xo in range(ow):
-                                row[xo] += wv * seg_s[xo]
+    for task in prange((n_ * c_ + PLANES_PER_TASK - 1) // PLANES_PER_TASK):
+        pad = np.zeros((hp, wp), dtype=x.dtype)
+        for nc in range(task * PLANES_PER_TASK, min(n_ * c_, (task + 1) * PLANES_PER_TASK)):
+            n = nc // c_
+            c = nc % c_
+            _fill_padded(pad, x, n, c, ph, pw)
+            for m in range(mult):
+                o = c * mult + m
+                plane = out[n, o]
+                for y in range(oh):
+                    row = plane[y]
+                    row[:] = 0
+                    for i in range(kh):
+                        src = pad[y * sh + i * dh]
+                        for j in range(kw):
+                            wv = w[o, 0, i, j]
+                            b = j * dw
+                            if sw == 1:
+                                seg = src[b:b + ow]
+                                for xo in range(ow):
+                                    row[xo] += wv * seg[xo]
+                            else:
+                                seg_s = src[b:b + (ow - 1) * sw + 1:sw]
+                                for xo in range(ow):
+                                    row[xo] += wv * seg_s[xo]
     return out
 
 
@@ -548,30 +549,32 @@ def _depthwise_transpose(gy, w, h_, w_, sh, sw, ph, pw, dh, dw, mult):
     hp = _padded_size(h_, ph, oh, sh, kh, dh)
     wp = _padded_size(w_, pw, ow, sw, kw, dw)
     gx = np.empty((n_, c_, h_, w_), dtype=gy.dtype)
-    for nc in prange(n_ * c_):
-        n = nc // c_
-        c = nc % c_
-        pad = np.zeros((hp, wp), dtype=gy.dtype)
-        for m in range(mult):
-            o = c * mult + m
-            for y in range(oh):
-                src = gy[n, o, y]
-                for i in range(kh):
-                    dst = pad[y * sh + i * dh]
-                    for j in range(kw):
-                        wv = w[o, 0, i, j]
-                        b = j * dw
-                        if sw == 1:
-                            seg = dst[b:b + ow]
-                            for xo in range(ow):
-                                seg[xo] += wv * src[xo]
-                        else:
-                            seg_s = dst[b:b + (ow - 1) * sw + 1:sw]
-                            for xo in range(ow):
-                                seg_s[xo] += wv * src[xo]
-        for yy in range(h_):
-            for xx in range(w_):
-                gx[n, c, yy, xx] = pad[yy + ph, xx + pw]
+    for task in prange((n_ * c_ + PLANES_PER_TASK - 1) // PLANES_PER_TASK):
+        pad = np.empty((hp, wp), dtype=gy.dtype)
+        for nc in range(task * PLANES_PER_TASK, min(n_ * c_, (task + 1) * PLANES_PER_TASK)):
+            n = nc // c_
+            c = nc % c_
+            pad[:] = 0
+            for m in range(mult):
+                o = c * mult + m
+                for y in range(oh):
+                    src = gy[n, o, y]
+                    for i in range(kh):
+                        dst = pad[y * sh + i * dh]
+                        for j in range(kw):
+                            wv = w[o, 0, i, j]
+                            b = j * dw
+                            if sw == 1:
+                                seg = dst[b:b + ow]
+                                for xo in range(ow):
+                                    seg[xo] += wv * src[xo]
+                            else:
+                                seg_s = dst[b:b + (ow - 1) * sw + 1:sw]
+                                for xo in range(ow):
+                                    seg_s[xo] += wv * src[xo]
+            for yy in range(h_):
+                for xx in range(w_):
+                    gx[n, c, yy, xx] = pad[yy + ph, xx + pw]
     return gx
 
 
@@ -587,8 +590,9 @@ def _depthwise_weight(x, gy, kh, kw, sh, sw, ph, pw, dh, dw, mult):
     gw = np.zeros((co_, 1, kh, kw), dtype=x.dtype)
     for c in prange(c_):
         acc = np.zeros((mult, kh, kw, ow), dtype=x.dtype)
+        pad = np.zeros((hp, wp), dtype=x.dtype)
         for n in range(n_):
-            pad = _padded_plane(x, n, c, ph, pw, hp, wp)
+            _fill_padded(pad, x, n, c, ph, pw)
             for m in range(mult):
                 o = c * mult + m
                 for y in range(oh):
