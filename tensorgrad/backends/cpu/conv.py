@@ -13,11 +13,16 @@ import threading
 
 import numpy as np
 
+from . import _lanes
 from ._jit import njit, prange
 
 __all__ = ["conv2d", "conv_transpose2d", "conv2d_weight", "conv_out_size"]
 
 CHUNK_BYTES = 4 << 20  # patch buffer per chunk of images
+LANE_CHUNK_BYTES = 1 << 20  # the same where chunks run on parallel lanes, one core each
+# Smaller convolutions (all patches together) run their chunks serially: LeNet-5's second conv
+# (3.8 MB of patches) lost ~1 ms per training step on two lanes.
+LANES_MIN_BYTES = 8 << 20
 MIN_PATCH_ROWS = 64  # fewer rows (C*kh*kw) than this: per-image GEMMs (the 1-channel shapes)
 
 
@@ -621,8 +626,8 @@ def _is_pointwise(kh, kw, stride, padding):
     return kh == 1 and kw == 1 and stride == (1, 1) and padding == (0, 0)
 
 
-def _chunk(n_, per_image_bytes):
-    return max(1, min(n_, CHUNK_BYTES // max(per_image_bytes, 1)))
+def _chunk(n_, per_image_bytes, limit=None):
+    return max(1, min(n_, (limit or CHUNK_BYTES) // max(per_image_bytes, 1)))
 
 
 _buffers = threading.local()
@@ -709,6 +714,15 @@ def _add_patches(cols, gx, kh, kw, stride, padding, dilation, layout):
                      padding[1], dilation[0], dilation[1])
 
 
+def _for_chunks(n_, per_image_bytes, body):
+    """[body(start, stop) for each chunk of the n_ images], on parallel lanes where BLAS has
+    threads to give (_lanes.py), with chunks sized for one core's cache there."""
+    lanes = _lanes.count() if n_ * per_image_bytes >= LANES_MIN_BYTES else 1
+    step = _chunk(n_, per_image_bytes, LANE_CHUNK_BYTES if lanes > 1 else CHUNK_BYTES)
+    bounds = [(start, min(n_, start + step)) for start in range(0, n_, step)]
+    return _lanes.map_chunks(body, bounds, lanes)
+
+
 def _conv2d_wide(x, w, stride, padding, dilation, oh, ow, layout):
     """A convolution as one GEMM per chunk of images over the layout's patch matrix."""
     n_, c_ = x.shape[:2]
@@ -717,15 +731,16 @@ def _conv2d_wide(x, w, stride, padding, dilation, oh, ow, layout):
     k_ = c_ * kh * kw
     out = np.empty((n_, o_, oh, ow), dtype=np.result_type(x, w))
     wm = np.ascontiguousarray(w).reshape(o_, k_)
-    step = _chunk(n_, k_ * rows * pitch * x.itemsize)
-    for start in range(0, n_, step):
-        xs = x[start:start + step]
-        m_ = xs.shape[0] * rows * pitch
+
+    def chunk(start, stop):
+        m_ = (stop - start) * rows * pitch
         cols = _buffer(k_ * m_, x.dtype).reshape(k_, m_)
-        _fill_patches(xs, cols, kh, kw, stride, padding, dilation, layout)
+        _fill_patches(x[start:stop], cols, kh, kw, stride, padding, dilation, layout)
         grid = _buffer(o_ * m_, out.dtype, slot=1).reshape(o_, m_)
         np.matmul(wm, cols, out=grid)
-        _from_grid(grid, out[start:start + step], rows, pitch)
+        _from_grid(grid, out[start:stop], rows, pitch)
+
+    _for_chunks(n_, k_ * rows * pitch * x.itemsize, chunk)
     return out
 
 
@@ -739,37 +754,39 @@ def _conv_transpose2d_wide(gy, w, stride, padding, dilation, ho, wo, layout):
     k_ = c_ * kh * kw
     gx = np.empty((n_, c_, ho, wo), dtype=np.result_type(gy, w))
     wt = np.ascontiguousarray(w.reshape(o_, k_).T)
-    step = _chunk(n_, k_ * rows * pitch * gy.itemsize)
-    for start in range(0, n_, step):
-        gys = gy[start:start + step]
-        m_ = gys.shape[0] * rows * pitch
+
+    def chunk(start, stop):
+        m_ = (stop - start) * rows * pitch
         grid = _buffer(o_ * m_, gx.dtype, slot=1).reshape(o_, m_)
-        _to_grid(gys, grid, rows, pitch)
+        _to_grid(gy[start:stop], grid, rows, pitch)
         cols = _buffer(k_ * m_, gx.dtype).reshape(k_, m_)
         np.matmul(wt, grid, out=cols)
-        _add_patches(cols, gx[start:start + step], kh, kw, stride, padding, dilation, layout)
+        _add_patches(cols, gx[start:stop], kh, kw, stride, padding, dilation, layout)
+
+    _for_chunks(n_, k_ * rows * pitch * gy.itemsize, chunk)
     return gx
 
 
 def _conv2d_weight_wide(x, gy, weight_shape, stride, padding, dilation, layout):
     """gw^T = patches @ gy^T over each chunk's patch matrix, gy laid out transposed (the GEMM's
-    fastest orientation here)."""
+    fastest orientation here), summed over the chunks."""
     n_, c_ = x.shape[:2]
     o_, _, kh, kw = weight_shape
     _, rows, pitch = layout
     dtype = np.result_type(x, gy)
     k_ = c_ * kh * kw
-    acc = np.zeros((k_, o_), dtype=dtype)
-    part = np.empty((k_, o_), dtype=dtype)
-    step = _chunk(n_, k_ * rows * pitch * x.itemsize)
-    for start in range(0, n_, step):
-        xs = x[start:start + step]
-        m_ = xs.shape[0] * rows * pitch
+
+    def chunk(start, stop):
+        m_ = (stop - start) * rows * pitch
         cols = _buffer(k_ * m_, x.dtype).reshape(k_, m_)
-        _fill_patches(xs, cols, kh, kw, stride, padding, dilation, layout)
+        _fill_patches(x[start:stop], cols, kh, kw, stride, padding, dilation, layout)
         grid_t = _buffer(m_ * o_, dtype, slot=1).reshape(m_, o_)
-        _to_grid_t(gy[start:start + step], grid_t, rows, pitch)
-        np.matmul(cols, grid_t, out=part)
+        _to_grid_t(gy[start:stop], grid_t, rows, pitch)
+        return np.matmul(cols, grid_t)
+
+    parts = _for_chunks(n_, k_ * rows * pitch * x.itemsize, chunk)
+    acc = parts[0]
+    for part in parts[1:]:
         acc += part
     return np.ascontiguousarray(acc.T).reshape(weight_shape)
 

@@ -1,0 +1,129 @@
+"""Convolution chunks on parallel lanes (backends/cpu/_lanes.py): Python threads each running
+whole chunks with BLAS single-threaded. The results must not depend on the lanes, BLAS's thread
+count must come back as it was, errors must reach the caller, and concurrent or forked callers
+must still get right answers."""
+
+import multiprocessing as mp
+import threading
+
+import numpy as np
+import pytest
+from threadpoolctl import ThreadpoolController, threadpool_limits
+
+import tensorgrad as tg
+from tensorgrad.backends.cpu import _lanes
+from tensorgrad.backends.cpu import conv as cpu_conv
+
+from .table import ref_conv2d, ref_conv2d_weight, ref_conv_transpose2d
+
+
+def _blas_threads():
+    return [c.num_threads for c in ThreadpoolController().select(user_api="blas").lib_controllers]
+
+
+def _grads(x, w, padding):
+    xt = tg.tensor(x, requires_grad=True)
+    wt = tg.tensor(w, requires_grad=True)
+    y = tg.conv2d(xt, wt, padding=padding)
+    gy = np.random.default_rng(1).standard_normal(y.shape)
+    y.backward(tg.tensor(gy))
+    return y.detach().numpy(), xt.grad.numpy(), wt.grad.numpy(), gy
+
+
+@pytest.mark.parametrize("shape, out, k, padding", [
+    ((20, 32, 14, 14), 16, 3, 1),  # the stacked grid
+    ((60, 8, 14, 14), 6, 5, 0),    # the chunk-wide matrix
+])
+def test_lanes_give_the_serial_results_and_restore_blas(monkeypatch, shape, out, k, padding):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape)
+    w = rng.standard_normal((out, shape[1], k, k)) * 0.1
+    oh = shape[2] + 2 * padding - k + 1
+    patch_bytes = shape[0] * shape[1] * k * k * oh * oh * x.itemsize
+    assert patch_bytes >= cpu_conv.LANES_MIN_BYTES  # big enough to take lanes
+    threads = set()
+    from_grid = cpu_conv._from_grid
+
+    def spy(*args):
+        threads.add(threading.get_ident())
+        return from_grid(*args)
+
+    monkeypatch.setattr(cpu_conv, "_from_grid", spy)
+    monkeypatch.setattr(_lanes, "count", lambda: 2)
+    before = _blas_threads()
+    y, gx, gw, gy = _grads(x, w, padding)
+    assert _blas_threads() == before
+    assert len(threads) == 2  # the forward's chunks ran on two threads
+    conf = dict(padding=(padding, padding))
+    assert np.allclose(y, ref_conv2d(x, w, **conf))
+    assert np.allclose(gx, ref_conv_transpose2d(gy, w, **conf))
+    assert np.allclose(gw, ref_conv2d_weight(x, gy, w.shape, (1, 1), conf["padding"], (1, 1), 1))
+    monkeypatch.setattr(_lanes, "count", lambda: 1)
+    serial = _grads(x, w, padding)
+    for a, b in zip((y, gx, gw), serial[:3]):
+        assert np.allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_a_failing_chunk_reaches_the_caller_and_frees_the_lanes():
+    before = _blas_threads()
+
+    def body(start, stop):
+        if start == 2:
+            raise ValueError("chunk 2 failed")
+        return start
+
+    with pytest.raises(ValueError, match="chunk 2 failed"):
+        _lanes.map_chunks(body, [(0, 1), (1, 2), (2, 3), (3, 4)], 2)
+    assert _blas_threads() == before
+    assert _lanes.map_chunks(lambda a, b: (a, b), [(0, 1), (1, 3), (3, 4)], 2) == [
+        (0, 1), (1, 3), (3, 4)]
+
+
+def test_a_user_limit_on_blas_threads_turns_lanes_off():
+    with threadpool_limits(limits=1, user_api="blas"):
+        assert _lanes.count() == 1
+    assert _lanes.count() == min(min(_blas_threads()), mp.cpu_count())
+
+
+def _big_conv_ok(seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((20, 32, 14, 14))
+    w = rng.standard_normal((8, 32, 3, 3))
+    return bool(np.allclose(tg.conv2d(tg.tensor(x), tg.tensor(w), padding=1).numpy(),
+                            ref_conv2d(x, w, padding=(1, 1))))
+
+
+def test_two_threads_convolving_at_once(monkeypatch):
+    monkeypatch.setattr(_lanes, "count", lambda: 2)
+    results = []
+
+    def worker(seed):
+        for k in range(4):
+            results.append(_big_conv_ok(seed * 10 + k))
+
+    threads = [threading.Thread(target=worker, args=(s,)) for s in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads)
+    assert len(results) == 8 and all(results)
+
+
+def _child(queue):
+    queue.put(_big_conv_ok(5))
+
+
+def test_a_forked_child_after_the_parent_used_lanes(monkeypatch):
+    monkeypatch.setattr(_lanes, "count", lambda: 2)
+    assert _big_conv_ok(4)
+    ctx = mp.get_context("fork")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_child, args=(queue,))
+    proc.start()
+    proc.join(timeout=120)
+    alive = proc.is_alive()
+    if alive:
+        proc.kill()
+    assert not alive, "the forked child hung"
+    assert proc.exitcode == 0 and queue.get(timeout=5) is True
