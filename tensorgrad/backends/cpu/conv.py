@@ -114,9 +114,11 @@ def _col2im(cols, out, sh, sw, ph, pw, dh, dw):
 # computes no position it throws away. The grid used to share zero padding between rows and
 # images instead (pitch W + pw, H + ph rows per image): 15% more GEMM columns at 14x14; without
 # them the three passes of (64,32,14,14)->64 went 11.4 -> 10.5 ms and of (32,64,56,56)->64
-# 149.5 -> 145 ms. These copies are serial: the GEMM between them runs on OpenBLAS's threads,
-# and handing the cores back and forth between two thread pools cost more than the copies gain
-# from a second core (11.2 vs 11.9 ms for the three passes of (64,32,14,14)->64).
+# 149.5 -> 145 ms. These copies are serial Numba: large convolutions run whole chunks (copies
+# and a single-threaded GEMM) on parallel lanes instead (_lanes.py); Numba-parallel copies
+# between multi-threaded GEMMs lost, handing the cores back and forth between two thread pools
+# cost more than the copies gained from a second core (11.2 vs 11.9 ms for the three passes of
+# (64,32,14,14)->64).
 
 
 @njit(inline="always")
@@ -255,9 +257,8 @@ def _to_grid(y, grid, rows, wp):
 # (32, 16, 28, 28) -> 32 3x3 stride 2: 5.5 -> 4.6 ms for the three passes. The patch matrix is
 # copied one output row (ow values) at a time, which is why the grid, whose rows are whole
 # shifted planes, stays faster where it applies (patch copy 0.35 against 0.09 ms per chunk of
-# (16, 32, 14, 14)). Columns map to outputs as (b, y, x) -> (b*oh + y)*ow + x: the grid's
-# layout with no padding between rows, so the
-# grid's gather/scatter kernels (_from_grid, _to_grid) move the outputs.
+# (16, 32, 14, 14)). Columns map to outputs as (b, y, x) -> (b*oh + y)*ow + x, the grid's
+# layout, so the grid's gather/scatter kernels (_from_grid, _to_grid) move the outputs.
 
 
 @njit()
@@ -270,12 +271,7 @@ def _wide_patches(x, cols, kh, kw, sh, sw, ph, pw, dh, dw):
     pad = np.zeros((hp, wp), dtype=x.dtype)
     for c in range(c_):
         for b in range(n_):
-            plane = x[b, c]
-            for yy in range(h_):
-                dst = pad[yy + ph, pw:pw + w_]
-                src = plane[yy]
-                for t in range(w_):
-                    dst[t] = src[t]
+            _fill_padded(pad, x, b, c, ph, pw)
             for i in range(kh):
                 for j in range(kw):
                     block = cols[c, i, j, b]
@@ -496,8 +492,10 @@ def _fill_padded(pad, x, n, c, ph, pw):
     border is never written, so a plane is zeroed once and refilled plane after plane."""
     h_, w_ = x.shape[2], x.shape[3]
     for yy in range(h_):
-        for xx in range(w_):
-            pad[yy + ph, xx + pw] = x[n, c, yy, xx]
+        dst = pad[yy + ph, pw:pw + w_]
+        src = x[n, c, yy]
+        for t in range(w_):
+            dst[t] = src[t]
 
 
 @njit(parallel=True)
