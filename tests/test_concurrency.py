@@ -2,12 +2,10 @@
 the parent already ran parallel kernels (GNU OpenMP hangs there unless the child runs serial
 kernels)."""
 
-import multiprocessing as mp
-import threading
-
 import numpy as np
 
 import tensorgrad as tg
+from tests._concurrent import result_in_forked_child, results_from_two_threads
 from tests.ops.table import ref_conv2d, ref_max_pool2d
 
 
@@ -24,34 +22,10 @@ def _work(seed):
 
 def test_kernels_from_two_threads_at_once():
     _work(0)  # compile first
-    results = []
-
-    def worker(seed):
-        for k in range(20):
-            results.append(_work(seed * 100 + k))
-
-    threads = [threading.Thread(target=worker, args=(s,)) for s in (1, 2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads)
+    results = results_from_two_threads(_work, 20)
     assert len(results) == 40 and all(results)
-
-
-def _child(queue):
-    queue.put(_work(7))
 
 
 def test_kernels_in_a_forked_worker_after_the_parent_ran_them():
     assert _work(3)  # the parent runs parallel kernels first
-    ctx = mp.get_context("fork")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_child, args=(queue,))
-    proc.start()
-    proc.join(timeout=120)
-    alive = proc.is_alive()
-    if alive:
-        proc.kill()
-    assert not alive, "the forked worker hung"
-    assert proc.exitcode == 0 and queue.get(timeout=5) is True
+    assert result_in_forked_child(_work, 7) is True

@@ -3,7 +3,7 @@ whole chunks with BLAS single-threaded. The results must not depend on the lanes
 count must come back as it was, errors must reach the caller, and concurrent or forked callers
 must still get right answers."""
 
-import multiprocessing as mp
+import os
 import threading
 
 import numpy as np
@@ -13,6 +13,7 @@ from threadpoolctl import ThreadpoolController, threadpool_limits
 import tensorgrad as tg
 from tensorgrad.backends.cpu import _lanes
 from tensorgrad.backends.cpu import conv as cpu_conv
+from tests._concurrent import result_in_forked_child, results_from_two_threads
 
 from .table import ref_conv2d, ref_conv2d_weight, ref_conv_transpose2d
 
@@ -82,7 +83,7 @@ def test_a_failing_chunk_reaches_the_caller_and_frees_the_lanes():
 def test_a_user_limit_on_blas_threads_turns_lanes_off():
     with threadpool_limits(limits=1, user_api="blas"):
         assert _lanes.count() == 1
-    assert _lanes.count() == min(min(_blas_threads()), mp.cpu_count())
+    assert _lanes.count() == min(min(_blas_threads()), os.cpu_count())
 
 
 def _big_conv_ok(seed):
@@ -95,35 +96,11 @@ def _big_conv_ok(seed):
 
 def test_two_threads_convolving_at_once(monkeypatch):
     monkeypatch.setattr(_lanes, "count", lambda: 2)
-    results = []
-
-    def worker(seed):
-        for k in range(4):
-            results.append(_big_conv_ok(seed * 10 + k))
-
-    threads = [threading.Thread(target=worker, args=(s,)) for s in (1, 2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads)
+    results = results_from_two_threads(_big_conv_ok, 4)
     assert len(results) == 8 and all(results)
-
-
-def _child(queue):
-    queue.put(_big_conv_ok(5))
 
 
 def test_a_forked_child_after_the_parent_used_lanes(monkeypatch):
     monkeypatch.setattr(_lanes, "count", lambda: 2)
     assert _big_conv_ok(4)
-    ctx = mp.get_context("fork")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_child, args=(queue,))
-    proc.start()
-    proc.join(timeout=120)
-    alive = proc.is_alive()
-    if alive:
-        proc.kill()
-    assert not alive, "the forked child hung"
-    assert proc.exitcode == 0 and queue.get(timeout=5) is True
+    assert result_in_forked_child(_big_conv_ok, 5) is True

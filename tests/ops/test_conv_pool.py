@@ -224,27 +224,6 @@ def test_stride1_grid_convolution_matches_reference(shape, k, padding, dilation)
     assert gradcheck(lambda a, b: tg.conv2d(a, b, **conf), *small)
 
 
-def test_grid_convolution_in_float32_over_many_chunks():
-    """Enough images for several chunks of the grid's patch buffer, float32 throughout."""
-    from tensorgrad.backends.cpu import conv as cpu_conv
-
-    rng = np.random.default_rng(11)
-    x = rng.standard_normal((40, 32, 14, 14))
-    w = rng.standard_normal((16, 32, 3, 3)) * 0.1
-    assert 40 > cpu_conv._chunk(40, 32 * 9 * 15 * 15 * 4)
-    xt = tg.tensor(x.astype(np.float32), requires_grad=True)
-    wt = tg.tensor(w.astype(np.float32), requires_grad=True)
-    y = tg.conv2d(xt, wt, padding=1)
-    assert y.dtype == np.float32
-    assert np.allclose(y.detach().numpy(), ref_conv2d(x, w, padding=(1, 1)), atol=1e-4)
-    gy = rng.standard_normal(y.shape)
-    y.backward(tg.tensor(gy.astype(np.float32)))
-    assert xt.grad.dtype == np.float32 and wt.grad.dtype == np.float32
-    assert np.allclose(xt.grad.numpy(), ref_conv_transpose2d(gy, w, padding=(1, 1)), atol=1e-4)
-    gw = ref_conv2d_weight(x, gy, w.shape, (1, 1), (1, 1), (1, 1), 1)
-    assert np.allclose(wt.grad.numpy(), gw, rtol=1e-4, atol=1e-2)
-
-
 @pytest.mark.parametrize("shape, out, k, stride, padding, dilation", [
     ((3, 6, 14, 14), 5, (5, 5), (1, 1), (0, 0), (1, 1)),  # LeNet-5's second conv: grid too wasteful
     ((2, 8, 11, 10), 4, (3, 3), (2, 2), (1, 1), (1, 1)),  # stride 2, odd sizes
@@ -301,22 +280,29 @@ def test_chunk_wide_transposed_convolution_with_output_padding():
     assert gradcheck(lambda a, b: tg.conv_transpose2d(a, b, **conf), *small)
 
 
-def test_chunk_wide_convolution_in_float32_over_many_chunks():
-    """LeNet-5's second convolution at a batch that needs several chunks, float32 throughout."""
+@pytest.mark.parametrize("x_shape, w_shape, padding", [
+    ((40, 32, 14, 14), (16, 32, 3, 3), 1),  # the stacked grid
+    ((300, 6, 14, 14), (16, 6, 5, 5), 0),   # the chunk-wide matrix (LeNet-5's second conv)
+])
+def test_conv_layouts_in_float32_over_many_chunks(x_shape, w_shape, padding):
+    """Enough images for several chunks of the patch buffer, float32 throughout."""
     from tensorgrad.backends.cpu import conv as cpu_conv
 
-    rng = np.random.default_rng(12)
-    x = rng.standard_normal((300, 6, 14, 14))
-    w = rng.standard_normal((16, 6, 5, 5)) * 0.1
-    assert 300 > cpu_conv._chunk(300, 6 * 25 * 10 * 10 * 4)
+    rng = np.random.default_rng(x_shape[0])
+    x = rng.standard_normal(x_shape)
+    w = rng.standard_normal(w_shape) * 0.1
+    oh = x_shape[2] + 2 * padding - w_shape[2] + 1
+    patch_bytes = w_shape[1] * w_shape[2] * w_shape[3] * oh * oh * 4
+    assert x_shape[0] > cpu_conv._chunk(x_shape[0], patch_bytes)
+    conf = dict(padding=(padding, padding))
     xt = tg.tensor(x.astype(np.float32), requires_grad=True)
     wt = tg.tensor(w.astype(np.float32), requires_grad=True)
-    y = tg.conv2d(xt, wt)
+    y = tg.conv2d(xt, wt, **conf)
     assert y.dtype == np.float32
-    assert np.allclose(y.detach().numpy(), ref_conv2d(x, w), atol=1e-4)
+    assert np.allclose(y.detach().numpy(), ref_conv2d(x, w, **conf), atol=1e-4)
     gy = rng.standard_normal(y.shape)
     y.backward(tg.tensor(gy.astype(np.float32)))
     assert xt.grad.dtype == np.float32 and wt.grad.dtype == np.float32
-    assert np.allclose(xt.grad.numpy(), ref_conv_transpose2d(gy, w), atol=1e-4)
-    gw = ref_conv2d_weight(x, gy, w.shape, (1, 1), (0, 0), (1, 1), 1)
+    assert np.allclose(xt.grad.numpy(), ref_conv_transpose2d(gy, w, **conf), atol=1e-4)
+    gw = ref_conv2d_weight(x, gy, w.shape, (1, 1), conf["padding"], (1, 1), 1)
     assert np.allclose(wt.grad.numpy(), gw, rtol=1e-4, atol=1e-2)
