@@ -193,6 +193,28 @@ def test_large_pooling_matches_reference(k, s, p, parallel_kernels):
         assert np.allclose(xt.grad.numpy(), expected, atol=1e-4)
 
 
+def _check_conv_against_references(rng, x, w, stride, padding, dilation, gradcheck_images):
+    """conv2d's forward, input and weight gradients against the independent references in
+    float64, and by finite differences on the first images."""
+    conf = dict(stride=stride, padding=padding, dilation=dilation)
+    xt = tg.tensor(x, requires_grad=True)
+    wt = tg.tensor(w, requires_grad=True)
+    y = tg.conv2d(xt, wt, **conf)
+    assert np.allclose(y.detach().numpy(), ref_conv2d(x, w, **conf))
+    gy = rng.standard_normal(y.shape)
+    y.backward(tg.tensor(gy))
+    assert np.allclose(wt.grad.numpy(), ref_conv2d_weight(x, gy, w.shape, stride, padding,
+                                                          dilation, 1))
+    # the input gradient is conv_transpose2d of gy: with output_padding where the stride leaves
+    # rows of x that no window reaches
+    op = tuple(n - ((o - 1) * s - 2 * p + d * (kk - 1) + 1) for n, o, s, p, d, kk in
+               zip(x.shape[2:], y.shape[2:], stride, padding, dilation, w.shape[2:]))
+    assert np.allclose(xt.grad.numpy(), ref_conv_transpose2d(gy, w, stride, padding, op,
+                                                             dilation))
+    small = (tg.tensor(x[:gradcheck_images], requires_grad=True), tg.tensor(w, requires_grad=True))
+    assert gradcheck(lambda a, b: tg.conv2d(a, b, **conf), *small)
+
+
 @pytest.mark.parametrize("shape, k, padding, dilation", [
     ((3, 8, 10, 9), (3, 3), (1, 1), (1, 1)),   # 'same', several images per chunk
     ((2, 5, 16, 15), (5, 3), (2, 1), (1, 1)),  # rectangular kernel and image
@@ -208,20 +230,9 @@ def test_stride1_grid_convolution_matches_reference(shape, k, padding, dilation)
     rng = np.random.default_rng(sum(shape))
     x = rng.standard_normal(shape)
     w = rng.standard_normal((5, shape[1]) + k)
-    conf = dict(padding=padding, dilation=dilation)
     assert cpu_conv._grid_shape(shape[2], shape[3], *k, (1, 1), padding, dilation, 1,
                                 shape[1]) is not None
-    xt = tg.tensor(x, requires_grad=True)
-    wt = tg.tensor(w, requires_grad=True)
-    y = tg.conv2d(xt, wt, **conf)
-    assert np.allclose(y.detach().numpy(), ref_conv2d(x, w, **conf))
-    gy = rng.standard_normal(y.shape)
-    y.backward(tg.tensor(gy))
-    assert np.allclose(xt.grad.numpy(), ref_conv_transpose2d(gy, w, **conf))
-    assert np.allclose(wt.grad.numpy(), ref_conv2d_weight(x, gy, w.shape, (1, 1), padding,
-                                                          dilation, 1))
-    small = (tg.tensor(x[:2], requires_grad=True), tg.tensor(w, requires_grad=True))
-    assert gradcheck(lambda a, b: tg.conv2d(a, b, **conf), *small)
+    _check_conv_against_references(rng, x, w, (1, 1), padding, dilation, gradcheck_images=2)
 
 
 @pytest.mark.parametrize("shape, out, k, stride, padding, dilation", [
@@ -239,28 +250,12 @@ def test_chunk_wide_convolution_matches_reference(shape, out, k, stride, padding
     rng = np.random.default_rng(sum(shape) + out)
     x = rng.standard_normal(shape)
     w = rng.standard_normal((out, shape[1]) + k)
-    conf = dict(stride=stride, padding=padding, dilation=dilation)
     oh = cpu_conv.conv_out_size(shape[2], k[0], stride[0], padding[0], dilation[0])
     ow = cpu_conv.conv_out_size(shape[3], k[1], stride[1], padding[1], dilation[1])
     layout = cpu_conv._layout(shape[2], shape[3], *k, stride, padding, dilation, 1, shape[1],
                               oh, ow)
     assert layout == (True, oh, ow)
-    xt = tg.tensor(x, requires_grad=True)
-    wt = tg.tensor(w, requires_grad=True)
-    y = tg.conv2d(xt, wt, **conf)
-    assert np.allclose(y.detach().numpy(), ref_conv2d(x, w, **conf))
-    gy = rng.standard_normal(y.shape)
-    y.backward(tg.tensor(gy))
-    assert np.allclose(wt.grad.numpy(), ref_conv2d_weight(x, gy, w.shape, stride, padding,
-                                                          dilation, 1))
-    # the input gradient is conv_transpose2d of gy: with output_padding where the stride leaves
-    # rows of x that no window reaches
-    op = tuple(n - ((o - 1) * s - 2 * p + d * (kk - 1) + 1) for n, o, s, p, d, kk in
-               zip(shape[2:], (oh, ow), stride, padding, dilation, k))
-    assert np.allclose(xt.grad.numpy(), ref_conv_transpose2d(gy, w, stride, padding, op,
-                                                             dilation))
-    small = (tg.tensor(x[:1], requires_grad=True), tg.tensor(w, requires_grad=True))
-    assert gradcheck(lambda a, b: tg.conv2d(a, b, **conf), *small)
+    _check_conv_against_references(rng, x, w, stride, padding, dilation, gradcheck_images=1)
 
 
 def test_chunk_wide_transposed_convolution_with_output_padding():
