@@ -44,9 +44,12 @@ def test_lanes_give_the_serial_results_and_restore_blas(monkeypatch, shape, out,
     assert patch_bytes >= cpu_conv.LANES_MIN_BYTES  # big enough to take lanes
     threads = set()
     from_grid = cpu_conv._from_grid
+    both = threading.Barrier(2, timeout=60)  # lanes take chunks as they free up: make sure
 
-    def spy(*args):
-        threads.add(threading.get_ident())
+    def spy(*args):  # each lane's first chunk waits for the other lane's
+        if threading.get_ident() not in threads:
+            threads.add(threading.get_ident())
+            both.wait()
         return from_grid(*args)
 
     monkeypatch.setattr(cpu_conv, "_from_grid", spy)
@@ -54,7 +57,7 @@ def test_lanes_give_the_serial_results_and_restore_blas(monkeypatch, shape, out,
     before = _blas_threads()
     y, gx, gw, gy = _grads(x, w, padding)
     assert _blas_threads() == before
-    assert len(threads) == 2  # the forward's chunks ran on two threads
+    assert len(threads) == 2  # the forward's chunks ran on two threads at once
     conf = dict(padding=(padding, padding))
     assert np.allclose(y, ref_conv2d(x, w, **conf))
     assert np.allclose(gx, ref_conv_transpose2d(gy, w, **conf))
