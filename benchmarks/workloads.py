@@ -148,6 +148,37 @@ def lenet_torch(batch, device="cpu"):
     return _torch_step(model, optimizer, x, y, device)
 
 
+# A small CNN (not in issue 7's list): two 3x3 convs (1 -> 32 -> 64 on 28x28), max-pool, two
+# Linear layers, batch 64. Its convolutions run next to GEMMs, as in any real network: the row
+# that showed the parallel conv lanes losing beside OpenBLAS's spinning threads (_lanes.py).
+CNN_FLOPS_PER_SAMPLE = 3 * 2 * 784 * (32 * 9 + 64 * 32 * 9) + 3 * 2 * (12544 * 128 + 128 * 10)
+
+
+def _cnn_layers(n):
+    return [n.Conv2d(1, 32, 3, padding=1), n.ReLU(), n.Conv2d(32, 64, 3, padding=1), n.ReLU(),
+            n.MaxPool2d(2), n.Flatten(), n.Linear(64 * 14 * 14, 128), n.ReLU(),
+            n.Linear(128, 10)]
+
+
+def cnn_tg(batch, device="cpu"):
+    tg.manual_seed(0)
+    model = nn.Sequential(*_cnn_layers(nn)).to(device)
+    optimizer = nn.optim.SGD(model.parameters(), lr=0.01)
+    x = tg.tensor(_data(batch, 1, 28, 28), device=device)
+    y = tg.tensor(_labels(batch), device=device)
+    return _tg_step(model, optimizer, x, y), CNN_FLOPS_PER_SAMPLE * batch
+
+
+def cnn_torch(batch, device="cpu"):
+    torch = torch_or_none()
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(*_cnn_layers(torch.nn)).to(device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    x = torch.tensor(_data(batch, 1, 28, 28), device=device)
+    y = torch.tensor(_labels(batch), device=device)
+    return _torch_step(model, optimizer, x, y, device)
+
+
 # ----- (d): conv2d ------------------------------------------------------------------------------
 
 CONV_SHAPES = [
@@ -304,6 +335,8 @@ def catalogue(device: str = "cpu") -> list[Spec]:
              lambda: mlp_tg(5000, "sgd", (784, 100, 200, 10), d),
              lambda: mlp_torch(5000, "sgd", (784, 100, 200, 10), d), repeats=15),
         Spec("(c) LeNet-5 b64 SGD step", lambda: lenet_tg(64, d), lambda: lenet_torch(64, d)),
+        Spec("(c') CNN conv-conv-pool-fc b64 SGD step", lambda: cnn_tg(64, d),
+             lambda: cnn_torch(64, d)),
     ]
     for name, shape, out, groups in CONV_SHAPES:
         for backward in (False, True):

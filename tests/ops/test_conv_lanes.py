@@ -83,10 +83,32 @@ def test_a_failing_chunk_reaches_the_caller_and_frees_the_lanes():
         (0, 1), (1, 3), (3, 4)]
 
 
-def test_a_user_limit_on_blas_threads_turns_lanes_off():
+def test_a_user_limit_on_blas_threads_turns_lanes_off(monkeypatch):
+    monkeypatch.setattr(_lanes, "running_elsewhere", lambda: 0)  # no other thread busy
     with threadpool_limits(limits=1, user_api="blas"):
         assert _lanes.count() == 1
     assert _lanes.count() == min(min(_blas_threads()), os.cpu_count())
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="reads Linux's /proc")
+def test_a_busy_thread_of_the_process_takes_a_core_from_the_lanes():
+    stop = threading.Event()
+    a = np.ones(1 << 20)
+
+    def spin():  # numpy's loops release the GIL: this thread keeps a core busy
+        while not stop.is_set():
+            np.sqrt(a, out=a)
+
+    spinner = threading.Thread(target=spin)
+    spinner.start()
+    try:
+        seen = max(_lanes.running_elsewhere() for _ in range(20))
+        lanes = min(_lanes.count() for _ in range(20))
+    finally:
+        stop.set()
+        spinner.join()
+    assert seen >= 1
+    assert lanes <= max(1, os.cpu_count() - 1)
 
 
 def _big_conv_ok(seed):

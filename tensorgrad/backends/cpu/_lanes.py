@@ -13,11 +13,13 @@ numpy's BLAS thread count decides the lanes, so a user who limits BLAS (OPENBLAS
 threadpoolctl) limits this too. While lanes run, BLAS is set to one thread for the whole process
 (it is a process-wide setting) and restored after; one convolution at a time takes lanes, a
 concurrent one runs its chunks serially. BLAS is found through threadpoolctl; where it finds
-none, chunks run serially.
+none, chunks run serially. Lanes also give way to other threads of the process that are busy
+(running_elsewhere), OpenBLAS's spinning workers first of all.
 """
 
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor, wait
 
 _busy = threading.Lock()
@@ -25,10 +27,18 @@ _blas = None  # threadpoolctl's controllers of the loaded BLAS libraries, found 
 _pool = None
 
 
+_lane_ids: set = set()  # native ids of the pool's threads: not "other" busy threads
+
+
+def _register_lane() -> None:
+    _lane_ids.add(str(threading.get_native_id()))
+
+
 def _reset_after_fork() -> None:
     global _busy, _pool
     _busy = threading.Lock()
     _pool = None  # the parent's worker threads do not exist in the child
+    _lane_ids.clear()
 
 
 os.register_at_fork(after_in_child=_reset_after_fork)
@@ -46,13 +56,55 @@ def _controllers():
     return _blas
 
 
+def _running(tids) -> list:
+    """Those of the threads (their ids in /proc/self/task) that are running or runnable now."""
+    running = []
+    for tid in tids:
+        try:
+            with open(f"/proc/self/task/{tid}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:  # the thread ended
+            continue
+        end = stat.rfind(b")")  # the state follows the command name, which may hold spaces
+        if stat[end + 2:end + 3] == b"R":
+            running.append(tid)
+    return running
+
+
+def running_elsewhere() -> int:
+    """How many other threads of this process keep a core busy now (Linux's /proc; 0 where
+    there is none). After a multi-threaded call OpenBLAS's worker threads spin for ~0.1 s
+    waiting for more work: lanes started beside them shared their cores with the spinners, and a
+    CNN training step (convolutions next to Linear layers' GEMMs) took 70-88 ms with lanes
+    against 61-63 ms without. A thread counts only if it still runs 0.1 ms after it was first
+    seen: a Numba worker just done with its share of a kernel is asleep by then (counted, it
+    sent the convolutions after a ReLU to the serial path, whose multi-threaded GEMMs then
+    kept OpenBLAS's workers spinning for the rest of the step). ~20 us where no thread runs."""
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return 0
+    me = str(threading.get_native_id())
+    running = _running([t for t in tasks if t != me and t not in _lane_ids])
+    if running:  # a sleep would take 0.13-0.18 ms here: wait on the clock instead
+        until = time.perf_counter() + 1e-4
+        while time.perf_counter() < until:
+            pass
+        running = _running(running)
+    return len(running)
+
+
 def count() -> int:
     """How many lanes a convolution may use now: the BLAS libraries' thread count (the least of
-    them where several are loaded; 1 without BLAS control)."""
+    them where several are loaded; 1 without BLAS control), and no more than the cores that no
+    other thread of this process is running on."""
     blas = _controllers()
     if not blas:
         return 1
-    return max(1, min(min(c.num_threads for c in blas), os.cpu_count() or 1))
+    lanes = min(min(c.num_threads for c in blas), os.cpu_count() or 1)
+    if lanes < 2:
+        return 1
+    return max(1, min(lanes, (os.cpu_count() or 1) - running_elsewhere()))
 
 
 def map_chunks(body, bounds, lanes):
@@ -68,7 +120,8 @@ def map_chunks(body, bounds, lanes):
         global _pool
         if _pool is None:
             _pool = ThreadPoolExecutor(max_workers=(os.cpu_count() or 2) - 1,
-                                       thread_name_prefix="tensorgrad-lane")
+                                       thread_name_prefix="tensorgrad-lane",
+                                       initializer=_register_lane)
         results = [None] * len(bounds)
         order = iter(range(len(bounds)))
         take = threading.Lock()
