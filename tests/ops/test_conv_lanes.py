@@ -90,8 +90,24 @@ def test_a_user_limit_on_blas_threads_turns_lanes_off(monkeypatch):
     assert _lanes.count() == min(min(_blas_threads()), os.cpu_count())
 
 
+def test_lanes_that_just_ended_leave_the_next_call_unchecked(monkeypatch):
+    if min(_blas_threads()) < 2 or os.cpu_count() < 2:
+        pytest.skip("needs BLAS with two threads or more")
+
+    def checked():
+        raise AssertionError("checked")
+
+    monkeypatch.setattr(_lanes, "running_elsewhere", checked)
+    assert _lanes.map_chunks(lambda a, b: a, [(0, 1), (1, 2)], 2) == [0, 1]
+    assert _lanes.count() == min(min(_blas_threads()), os.cpu_count())
+    monkeypatch.setattr(_lanes, "_clear_until", 0.0)  # as if they ended long ago
+    with pytest.raises(AssertionError, match="checked"):
+        _lanes.count()
+
+
 @pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="reads Linux's /proc")
-def test_a_busy_thread_of_the_process_takes_a_core_from_the_lanes():
+def test_a_busy_thread_of_the_process_takes_a_core_from_the_lanes(monkeypatch):
+    monkeypatch.setattr(_lanes, "_clear_until", 0.0)  # no lanes just ended: check every call
     stop = threading.Event()
     a = np.ones(1 << 20)
 
