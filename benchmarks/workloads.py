@@ -117,6 +117,22 @@ def mlp_torch(batch, opt, sizes=(784, 200, 10), device="cpu"):
     return _torch_step(model, optimizer, x, y, device)
 
 
+def _tg_sgd_step(model, batch, image, device):
+    """A training step of model with SGD (lr 0.01) on a batch of random images of shape image."""
+    optimizer = nn.optim.SGD(model.parameters(), lr=0.01)
+    x = tg.tensor(_data(batch, *image), device=device)
+    y = tg.tensor(_labels(batch), device=device)
+    return _tg_step(model, optimizer, x, y)
+
+
+def _torch_sgd_step(model, batch, image, device):
+    torch = torch_or_none()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    x = torch.tensor(_data(batch, *image), device=device)
+    y = torch.tensor(_labels(batch), device=device)
+    return _torch_step(model, optimizer, x, y, device)
+
+
 # ----- (c): LeNet-5 -----------------------------------------------------------------------------
 
 _LENET_FLOPS_PER_SAMPLE = 3 * 2 * (6 * 25 * 28 * 28 + 16 * 150 * 10 * 10 + 400 * 120 + 120 * 84
@@ -127,11 +143,8 @@ def lenet_tg(batch, device="cpu"):
     from tensorgrad_nn.train.zoo import lenet5
 
     tg.manual_seed(0)
-    model = lenet5().to(device)
-    optimizer = nn.optim.SGD(model.parameters(), lr=0.01)
-    x = tg.tensor(_data(batch, 1, 32, 32), device=device)
-    y = tg.tensor(_labels(batch), device=device)
-    return _tg_step(model, optimizer, x, y), _LENET_FLOPS_PER_SAMPLE * batch
+    step = _tg_sgd_step(lenet5().to(device), batch, (1, 32, 32), device)
+    return step, _LENET_FLOPS_PER_SAMPLE * batch
 
 
 def lenet_torch(batch, device="cpu"):
@@ -142,10 +155,7 @@ def lenet_torch(batch, device="cpu"):
                            tnn.Conv2d(6, 16, 5), tnn.Sigmoid(), tnn.MaxPool2d(2), tnn.Flatten(),
                            tnn.Linear(400, 120), tnn.Sigmoid(), tnn.Linear(120, 84), tnn.Sigmoid(),
                            tnn.Linear(84, 10)).to(device)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
-    x = torch.tensor(_data(batch, 1, 32, 32), device=device)
-    y = torch.tensor(_labels(batch), device=device)
-    return _torch_step(model, optimizer, x, y, device)
+    return _torch_sgd_step(model, batch, (1, 32, 32), device)
 
 
 # A small CNN (not in issue 7's list): two 3x3 convs (1 -> 32 -> 64 on 28x28), max-pool, two
@@ -162,21 +172,15 @@ def _cnn_layers(n):
 
 def cnn_tg(batch, device="cpu"):
     tg.manual_seed(0)
-    model = nn.Sequential(*_cnn_layers(nn)).to(device)
-    optimizer = nn.optim.SGD(model.parameters(), lr=0.01)
-    x = tg.tensor(_data(batch, 1, 28, 28), device=device)
-    y = tg.tensor(_labels(batch), device=device)
-    return _tg_step(model, optimizer, x, y), CNN_FLOPS_PER_SAMPLE * batch
+    step = _tg_sgd_step(nn.Sequential(*_cnn_layers(nn)).to(device), batch, (1, 28, 28), device)
+    return step, CNN_FLOPS_PER_SAMPLE * batch
 
 
 def cnn_torch(batch, device="cpu"):
     torch = torch_or_none()
     torch.manual_seed(0)
     model = torch.nn.Sequential(*_cnn_layers(torch.nn)).to(device)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
-    x = torch.tensor(_data(batch, 1, 28, 28), device=device)
-    y = torch.tensor(_labels(batch), device=device)
-    return _torch_step(model, optimizer, x, y, device)
+    return _torch_sgd_step(model, batch, (1, 28, 28), device)
 
 
 # ----- (d): conv2d ------------------------------------------------------------------------------
