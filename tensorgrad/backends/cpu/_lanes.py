@@ -79,8 +79,8 @@ def running_elsewhere() -> int:
     """How many other threads of this process keep a core busy now (Linux's /proc; 0 where
     there is none). After a multi-threaded call OpenBLAS's worker threads spin for ~0.1 s
     waiting for more work: lanes started beside them shared their cores with the spinners, and a
-    CNN training step (convolutions next to Linear layers' GEMMs) took 70-88 ms with lanes
-    against 61-63 ms without. A thread counts only if it still runs 0.1 ms after it was first
+    CNN training step (convolutions next to Linear layers' GEMMs) took 70-97 ms with lanes
+    against 60-63 ms without. A thread counts only if it still runs 0.1 ms after it was first
     seen: a Numba worker just done with its share of a kernel is asleep by then (counted, it
     sent the convolutions after a ReLU to the serial path, whose multi-threaded GEMMs then
     kept OpenBLAS's workers spinning for the rest of the step). ~20 us where no thread runs."""
