@@ -717,6 +717,24 @@ def _for_chunks(n_, per_image_bytes, body):
     return _lanes.map_chunks(body, bounds, lanes)
 
 
+def _own_grid(images, rows, pitch, oh, ow):
+    """Whether a chunk's grid is its one image's (O, oh*ow) plane itself: one image, no gaps.
+    Then the GEMMs read and write the image's planes in place; the copies to and from a grid
+    buffer (0.8 MB per image and pass at 56x56, three passes) are left out."""
+    return images == 1 and rows == oh and pitch == ow
+
+
+def _grid_of(gy, start, stop, rows, pitch, dtype):
+    """gy[start:stop] (contiguous) in the layout's grid: a view of its one image where
+    _own_grid, else copied into a scratch grid."""
+    o_, oh, ow = gy.shape[1:]
+    if _own_grid(stop - start, rows, pitch, oh, ow) and gy.dtype == dtype:
+        return gy[start].reshape(o_, oh * ow)
+    grid = _buffer(o_ * (stop - start) * rows * pitch, dtype, slot=1).reshape(o_, -1)
+    _to_grid(gy[start:stop], grid, rows, pitch)
+    return grid
+
+
 def _conv2d_wide(x, w, stride, padding, dilation, oh, ow, layout):
     """A convolution as one GEMM per chunk of images over the layout's patch matrix."""
     n_, c_ = x.shape[:2]
@@ -730,6 +748,9 @@ def _conv2d_wide(x, w, stride, padding, dilation, oh, ow, layout):
         m_ = (stop - start) * rows * pitch
         cols = _buffer(k_ * m_, x.dtype).reshape(k_, m_)
         _fill_patches(x[start:stop], cols, kh, kw, stride, padding, dilation, layout)
+        if _own_grid(stop - start, rows, pitch, oh, ow):
+            np.matmul(wm, cols, out=out[start].reshape(o_, m_))
+            return
         grid = _buffer(o_ * m_, out.dtype, slot=1).reshape(o_, m_)
         np.matmul(wm, cols, out=grid)
         _from_grid(grid, out[start:stop], rows, pitch)
@@ -751,8 +772,7 @@ def _conv_transpose2d_wide(gy, w, stride, padding, dilation, ho, wo, layout):
 
     def chunk(start, stop):
         m_ = (stop - start) * rows * pitch
-        grid = _buffer(o_ * m_, gx.dtype, slot=1).reshape(o_, m_)
-        _to_grid(gy[start:stop], grid, rows, pitch)
+        grid = _grid_of(gy, start, stop, rows, pitch, gx.dtype)
         cols = _buffer(k_ * m_, gx.dtype).reshape(k_, m_)
         np.matmul(wt, grid, out=cols)
         _add_patches(cols, gx[start:stop], kh, kw, stride, padding, dilation, layout)
@@ -776,9 +796,7 @@ def _conv2d_weight_wide(x, gy, weight_shape, stride, padding, dilation, layout):
         m_ = (stop - start) * rows * pitch
         cols = _buffer(k_ * m_, x.dtype).reshape(k_, m_)
         _fill_patches(x[start:stop], cols, kh, kw, stride, padding, dilation, layout)
-        grid = _buffer(o_ * m_, dtype, slot=1).reshape(o_, m_)
-        _to_grid(gy[start:stop], grid, rows, pitch)
-        return np.matmul(cols, grid.T)
+        return np.matmul(cols, _grid_of(gy, start, stop, rows, pitch, dtype).T)
 
     parts = _for_chunks(n_, k_ * rows * pitch * x.itemsize, chunk)
     acc = parts[0]
