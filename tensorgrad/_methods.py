@@ -81,10 +81,14 @@ def _logical(op):
     return method
 
 
+_scalar = elementwise._scalar_operator
 _OPERATORS = {
-    "__add__": elementwise.add, "__radd__": _reflected(elementwise.add),
-    "__sub__": elementwise.sub, "__rsub__": _reflected(elementwise.sub),
-    "__mul__": elementwise.mul, "__rmul__": _reflected(elementwise.mul),
+    "__add__": _scalar(elementwise.AddScalar, "add", elementwise.add),
+    "__radd__": _scalar(elementwise.AddScalar, "add", _reflected(elementwise.add)),
+    "__sub__": _scalar(elementwise.AddScalar, "add", elementwise.sub, negate=True),
+    "__rsub__": _reflected(elementwise.sub),
+    "__mul__": _scalar(elementwise.MulScalar, "multiply", elementwise.mul),
+    "__rmul__": _scalar(elementwise.MulScalar, "multiply", _reflected(elementwise.mul)),
     "__truediv__": elementwise.div, "__rtruediv__": _reflected(elementwise.div),
     "__pow__": elementwise.pow, "__rpow__": _reflected(elementwise.pow),
     "__matmul__": linalg.matmul, "__rmatmul__": _reflected(linalg.matmul),

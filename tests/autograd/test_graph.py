@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import tensorgrad as tg
+from tensorgrad.ops._util import _SCALARS
 
 
 def test_tensor_used_twice_gets_both_contributions():
@@ -168,3 +169,40 @@ def test_graph_of_discarded_loss_is_collected():
     del y
     gc.collect()
     assert ref() is None
+
+
+@pytest.mark.parametrize("expr, value, slope", [
+    (lambda x: x * 0.75, 0.75, 0.75),
+    (lambda x: 0.75 * x, 0.75, 0.75),
+    (lambda x: x + 1.25, 1.25, 1.0),
+    (lambda x: 1.25 + x, 1.25, 1.0),
+    (lambda x: x - 1.25, -1.25, 1.0),
+])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_scalar_operators_record_the_same_node_every_time(expr, value, slope, dtype):
+    """tensor (op) float builds its node in the operator itself once the constant is cached
+    (ops/elementwise.py, _scalar_operator), else through _apply_one: both give the same
+    values, node and gradients, with or without grad, under detect_anomaly too."""
+    data = np.array([-2.0, 0.5, 3.0], dtype=dtype)
+    shift = value if slope == 1.0 else 0.0
+    for mode in ("first", "cached", "anomaly", "no_grad"):
+        x = tg.tensor(data, requires_grad=True)
+        if mode == "anomaly":
+            with tg.autograd.detect_anomaly():
+                y = expr(x)
+        elif mode == "no_grad":
+            with tg.no_grad():
+                y = expr(x)
+            assert y.grad_fn is None and not y.requires_grad
+            assert np.allclose(y.numpy(), data * slope + shift)
+            continue
+        else:
+            y = expr(x)
+        if mode == "cached":  # so the operator built this node itself
+            assert (value, np.dtype(dtype), id(x.device)) in _SCALARS
+        assert y.dtype == dtype
+        assert type(y.grad_fn).__name__ == ("MulScalar" if slope != 1.0 else "AddScalar")
+        assert y.grad_fn.inputs[0] is x and y.grad_fn.inputs[1] == value
+        assert np.allclose(y.detach().numpy(), data * slope + shift)
+        (y * y).sum().backward()
+        assert np.allclose(x.grad.numpy(), 2 * (data * slope + shift) * slope)
