@@ -264,20 +264,23 @@ def test_stride1_grid_convolution_matches_reference(shape, k, padding, dilation)
 
 
 @pytest.mark.parametrize("shape, k, padding, dilation", [
-    ((3, 24, 10, 9), (3, 3), (1, 1), (1, 1)),
-    ((2, 24, 9, 11), (5, 3), (4, 1), (2, 1)),  # dilation along rows, rectangular kernel
+    ((2, 22, 7, 6), (3, 3), (1, 1), (1, 1)),
+    ((2, 22, 9, 8), (5, 3), (4, 1), (2, 1)),  # dilation along rows, rectangular kernel
 ])
-def test_row_tap_forward_matches_reference(shape, k, padding, dilation, monkeypatch):
-    """'Same'-sized stride-1 forwards with large patch matrices run one GEMM per kernel row over
-    the rows' horizontal taps (backends/cpu/conv.py); with its size floor lowered, small
-    convolutions take that path too: against the references and finite differences."""
+def test_row_tap_passes_match_reference(shape, k, padding, dilation, monkeypatch):
+    """'Same'-sized stride-1 convolutions with large patch matrices run all three passes over
+    the rows' horizontal taps (backends/cpu/conv.py, one GEMM per kernel row); with its size
+    floor lowered, small ones take that path too: against the references and finite
+    differences."""
     from tensorgrad.backends.cpu import conv as cpu_conv
 
     monkeypatch.setattr(cpu_conv, "ROWS_MIN_BYTES", 0)
     rng = np.random.default_rng(sum(shape) + 1)
     x = rng.standard_normal(shape)
-    w = rng.standard_normal((4, shape[1]) + k)
+    w = rng.standard_normal((shape[1], shape[1]) + k)
+    flipped_pad = tuple(d * (kk - 1) - p for d, kk, p in zip(dilation, k, padding))
     assert cpu_conv._uses_rows(shape, *k, (1, 1), padding, dilation, 1, *shape[2:])
+    assert cpu_conv._uses_rows(shape, *k, (1, 1), flipped_pad, dilation, 1, *shape[2:])
     _check_conv_against_references(rng, x, w, (1, 1), padding, dilation, gradcheck_images=1)
 
 
@@ -286,19 +289,24 @@ def test_row_tap_forward_matches_reference(shape, k, padding, dilation, monkeypa
     ((2, 40, 44, 42), (3, 5), (2, 4), (2, 2)),
 ])
 def test_row_tap_forward_at_full_size(shape, k, padding, dilation):
-    """Patch matrices over ROWS_MIN_BYTES per image take the row-tap forward on their own
-    (two images: on two lanes), float32 against the float64 reference."""
+    """Patch matrices over ROWS_MIN_BYTES per image take the row-tap path on their own (two
+    images: on two lanes): the forward and weight gradient in float32 against the float64
+    references."""
     from tensorgrad.backends.cpu import conv as cpu_conv
 
     rng = np.random.default_rng(3)
     x = rng.standard_normal(shape)
     w = rng.standard_normal((3, shape[1]) + k) * 0.1
     assert cpu_conv._uses_rows(shape, *k, (1, 1), padding, dilation, 1, *shape[2:])
-    y = tg.conv2d(tg.tensor(x.astype(np.float32)), tg.tensor(w.astype(np.float32)),
-                  padding=padding, dilation=dilation)
+    wt = tg.tensor(w.astype(np.float32), requires_grad=True)
+    y = tg.conv2d(tg.tensor(x.astype(np.float32)), wt, padding=padding, dilation=dilation)
     assert y.dtype == np.float32
-    assert np.allclose(y.numpy(), ref_conv2d(x, w, padding=padding, dilation=dilation),
+    assert np.allclose(y.detach().numpy(), ref_conv2d(x, w, padding=padding, dilation=dilation),
                        atol=1e-4)
+    gy = rng.standard_normal(y.shape)
+    y.backward(tg.tensor(gy.astype(np.float32)))
+    gw = ref_conv2d_weight(x, gy, w.shape, (1, 1), padding, dilation, 1)
+    assert np.allclose(wt.grad.numpy(), gw, rtol=1e-4, atol=1e-2)
 
 
 @pytest.mark.parametrize("shape, out, k, stride, padding, dilation", [

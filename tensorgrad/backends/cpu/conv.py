@@ -247,7 +247,7 @@ def _to_grid(y, grid, rows, wp):
                     dst[t] = src[t]
 
 
-# ----- large 'same'-sized stride-1 forwards: row taps, one GEMM per kernel row ------------------
+# ----- large 'same'-sized stride-1 convolutions: row taps, one GEMM per kernel row -------------
 # Where one image's patch matrix is large (7.2 MB for (64, 56, 56) 3x3), two lanes writing and
 # then reading theirs ran the forward at ~80% of the GEMM's pace. Instead each image gets only
 # the kw horizontal taps of its rows, q[c, j, r*W + x] = x[c, r - ph, x - pw + j*dw] for the
@@ -257,8 +257,9 @@ def _to_grid(y, grid, rows, wp):
 # the copying. (32, 64, 56, 56) -> 64 forward: 42-43 against 47-49 ms; (8, 64, 112, 112) -> 64
 # 50-52 against 55-58; (16, 32, 64, 64) -> 32 5x5 24 against 35; smaller images lose (their
 # narrower GEMMs: (64, 32, 28, 28) 12.0 against 11.0 ms), hence ROWS_MIN_BYTES. The backward
-# passes gained nothing from it (input gradient as the flipped forward 42-45 against 42-44 ms,
-# weight gradient 45-49 against 44-49) and keep the grid.
+# passes take it too (the input gradient as the flipped forward, the weight gradient one GEMM
+# per kernel row): level with the grid in the machine's fast phases (42-45 against 42-44 ms,
+# 45 against 45), 6-10% faster in its slow ones, which punish large patch matrices most.
 ROWS_MIN_BYTES = 4 << 20  # one image's grid patch matrix at least this large
 
 
@@ -834,6 +835,39 @@ def _conv2d_rows(x, w, padding, dilation):
     return out
 
 
+def _conv2d_weight_rows(x, gy, weight_shape, padding, dilation):
+    """The weight gradient over the row-tap matrix: kernel row i's part, (C*kw, O), is the
+    view of that row's taps times gy^T (read transposed through BLAS's flag), image by image
+    and summed. (32, 64, 56, 56) -> 64: 52-54 against 55-61 ms for the grid's patch matrix in
+    a slow phase of the machine, 45 against 45 in a fast one."""
+    n_, c_, h_, w_ = x.shape
+    o_, _, kh, kw = weight_shape
+    hw = h_ * w_
+    span = (h_ + dilation[0] * (kh - 1)) * w_
+    dtype = np.result_type(x, gy)
+
+    def images(start, stop):
+        q = _buffer(c_ * kw * span, x.dtype).reshape(c_, kw, span)
+        taps = q.reshape(c_ * kw, span)
+        part = _buffer(c_ * kw * o_, dtype, slot=1).reshape(c_ * kw, o_)
+        acc = np.zeros((kh, c_ * kw, o_), dtype=dtype)
+        for b in range(start, stop):
+            _row_taps(x, b, q, padding[0], padding[1], dilation[1])
+            g = gy[b].reshape(o_, hw).T
+            for i in range(kh):
+                first = i * dilation[0] * w_
+                np.matmul(taps[:, first:first + hw], g, out=part)
+                acc[i] += part
+        return acc
+
+    parts = _for_chunks(n_, c_ * kh * kw * hw * x.itemsize, images)
+    acc = parts[0]
+    for more in parts[1:]:
+        acc += more
+    # (kh, C, kw, O) -> (O, C, kh, kw)
+    return np.ascontiguousarray(acc.reshape(kh, c_, kw, o_).transpose(3, 1, 0, 2))
+
+
 def _conv_transpose2d_wide(gy, w, stride, padding, dilation, ho, wo, layout):
     """The input gradient on the layout's patch matrix: the patch-space gradient w^T gy as one
     GEMM per chunk, then its windows summed back. On the grid this beat the flipped-kernel
@@ -912,6 +946,12 @@ def conv2d(x, w, stride, padding, dilation, groups):
     return out.reshape(n_, o_, oh, ow)
 
 
+def _flipped(w):
+    """A transposed convolution's kernel (C_in, C_out, kh, kw) as the equivalent forward
+    convolution's: in and out channels swapped, both spatial axes reversed."""
+    return np.ascontiguousarray(w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1])
+
+
 def conv_transpose2d(x, w, stride, padding, output_padding, dilation, groups):
     """The adjoint of conv2d in its input; w laid out (C_in, C_out/groups, kh, kw)."""
     n_, c_, h_, w_ = x.shape
@@ -920,18 +960,24 @@ def conv_transpose2d(x, w, stride, padding, output_padding, dilation, groups):
     ho = (h_ - 1) * stride[0] - 2 * padding[0] + dilation[0] * (kh - 1) + output_padding[0] + 1
     wo = (w_ - 1) * stride[1] - 2 * padding[1] + dilation[1] * (kw - 1) + output_padding[1] + 1
     x = np.ascontiguousarray(x)
+    # stride 1: the adjoint is an ordinary convolution with the kernel flipped and its in/out
+    # channels swapped, padded by what the kernel reaches beyond the original padding
+    flips = (stride == (1, 1) and groups == 1 and output_padding == (0, 0)
+             and padding[0] <= dilation[0] * (kh - 1) and padding[1] <= dilation[1] * (kw - 1))
+    pad = (dilation[0] * (kh - 1) - padding[0], dilation[1] * (kw - 1) - padding[1])
+    if flips and _uses_rows(x.shape, kh, kw, stride, pad, dilation, groups, ho, wo):
+        # large 'same'-sized ones as a row-tap forward: 47-50 against 49-58 ms for the grid's
+        # col2im at (32, 64, 56, 56) in a slow phase of the machine, 42-45 against 42-44 in a
+        # fast one (the smaller patch matrix is what the slow phases punish least)
+        return _conv2d_rows(x, _flipped(w), pad, dilation)
     layout = _layout(ho, wo, kh, kw, stride, padding, dilation, groups, og, h_, w_)
     if layout is not None and not layout[0] and output_padding == (0, 0):
         return _conv_transpose2d_wide(x, w, stride, padding, dilation, ho, wo, layout)
-    if (stride == (1, 1) and groups == 1 and output_padding == (0, 0) and og >= c_
-            and padding[0] <= dilation[0] * (kh - 1) and padding[1] <= dilation[1] * (kw - 1)):
-        # stride 1 and at least as many output as input channels: the adjoint is an ordinary
-        # convolution with the kernel flipped and its in/out channels swapped, and im2col over
-        # the fewer input channels beats col2im over the output ones (measured: 49 vs 92 ms for
-        # 64 -> 64 channels at 56x56; col2im wins 0.6 vs 6.8 ms for 32 -> 1 channel)
-        flipped = np.ascontiguousarray(w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1])
-        pad = (dilation[0] * (kh - 1) - padding[0], dilation[1] * (kw - 1) - padding[1])
-        return conv2d(x, flipped, (1, 1), pad, dilation, 1)
+    if flips and og >= c_:
+        # at least as many output as input channels: im2col over the fewer input channels
+        # beats col2im over the output ones (measured: 49 vs 92 ms for 64 -> 64 channels at
+        # 56x56; col2im wins 0.6 vs 6.8 ms for 32 -> 1 channel)
+        return conv2d(x, _flipped(w), (1, 1), pad, dilation, 1)
     if og == 1 and groups > 1:
         # one output channel per group (the input gradient of a depthwise conv with channel
         # multiplier cg): w's layout (groups*cg, 1, kh, kw) is the depthwise kernel's
@@ -981,6 +1027,8 @@ def conv2d_weight(x, gy, weight_shape, stride, padding, dilation, groups):
                                         dilation[1], o_ // c_)
         return _depthwise_weight(x, gy, kh, kw, stride[0], stride[1], padding[0], padding[1],
                                  dilation[0], dilation[1], o_ // c_)
+    if _uses_rows(x.shape, kh, kw, stride, padding, dilation, groups, oh, ow):
+        return _conv2d_weight_rows(x, gy, weight_shape, padding, dilation)
     layout = _layout(x.shape[2], x.shape[3], kh, kw, stride, padding, dilation, groups, c_, oh,
                      ow)
     if layout is not None:
