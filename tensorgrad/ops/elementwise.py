@@ -513,10 +513,11 @@ def _scalar_operator(cls, ufunc, general, negate=False):
     def operator(x, value):
         if value.__class__ is not float or _anomaly.get():
             return general(x, value)
+        operand = -value if negate else value  # x - c runs as x + (-c)
         data = x._data
         device = x._device
         backend = device._backend
-        const = _SCALARS.get((-value if negate else value, data.dtype, id(device)))
+        const = _SCALARS.get((operand, data.dtype, id(device)))
         if const is None or backend is None or data.dtype.kind != "f":
             return general(x, value)
         out = getattr(backend, ufunc)(data, const)
@@ -533,7 +534,7 @@ def _scalar_operator(cls, ufunc, general, negate=False):
             ctx.backend = backend
             if keep:
                 ctx.constant = const
-            ctx.inputs = (x, -value if negate else value)
+            ctx.inputs = (x, operand)
             ctx.needs_input_grad = _FIRST_OF_TWO
             result._requires_grad = True
             result._node = ctx
