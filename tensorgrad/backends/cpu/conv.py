@@ -802,8 +802,9 @@ def _conv2d_wide(x, w, stride, padding, dilation, oh, ow, layout):
 
 
 def _uses_rows(x_shape, kh, kw, stride, padding, dilation, groups, oh, ow):
-    """Whether conv2d takes the row-tap forward: stride 1, one group, output the input's size,
-    at least MIN_PATCH_ROWS rows per GEMM and a grid patch matrix of ROWS_MIN_BYTES per image."""
+    """Whether a convolution's passes take the row taps: stride 1, one group, output the input's
+    size, at least MIN_PATCH_ROWS rows per GEMM and a grid patch matrix of ROWS_MIN_BYTES per
+    image."""
     _, c_, h_, w_ = x_shape
     return (stride == (1, 1) and groups == 1 and (oh, ow) == (h_, w_)
             and c_ * kw >= MIN_PATCH_ROWS and c_ * kh * kw * h_ * w_ * 4 >= ROWS_MIN_BYTES)
