@@ -47,6 +47,24 @@ def _valid_range(offset, stride, size, out):
     return lo, hi
 
 
+@njit(inline="always")
+def _copy_window(pad, block, y0, x0, sh, sw):
+    """block[y, x] = pad[y0 + y*sh, x0 + x*sw]: one tap's (oh, ow) window of a zero-bordered
+    plane, row by row as slices (no bounds tests; LLVM vectorises the unit-stride rows)."""
+    oh, ow = block.shape
+    for y in range(oh):
+        row = pad[y0 + y * sh]
+        out = block[y]
+        if sw == 1:
+            seg = row[x0:x0 + ow]
+            for t in range(ow):
+                out[t] = seg[t]
+        else:
+            seg_s = row[x0:x0 + (ow - 1) * sw + 1:sw]
+            for t in range(ow):
+                out[t] = seg_s[t]
+
+
 @njit(parallel=True)
 def _im2col(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     """cols[n, c, i, j, y, x] = x[n, c, y*sh - ph + i*dh, x*sw - pw + j*dw] (0 outside). Each
@@ -63,18 +81,7 @@ def _im2col(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
         _fill_padded(pad, x, n, c, ph, pw)
         for i in range(kh):
             for j in range(kw):
-                block = cols[n, c, i, j]
-                for y in range(oh):
-                    row = pad[y * sh + i * dh]
-                    out = block[y]
-                    if sw == 1:
-                        seg = row[j * dw:j * dw + ow]
-                        for t in range(ow):
-                            out[t] = seg[t]
-                    else:
-                        seg_s = row[j * dw:j * dw + (ow - 1) * sw + 1:sw]
-                        for t in range(ow):
-                            out[t] = seg_s[t]
+                _copy_window(pad, cols[n, c, i, j], i * dh, j * dw, sh, sw)
 
 
 @njit(parallel=True)
@@ -323,18 +330,7 @@ def _wide_patches(x, cols, kh, kw, sh, sw, ph, pw, dh, dw):
             _fill_padded(pad, x, b, c, ph, pw)
             for i in range(kh):
                 for j in range(kw):
-                    block = cols[c, i, j, b]
-                    for y in range(oh):
-                        row = pad[y * sh + i * dh]
-                        out = block[y]
-                        if sw == 1:
-                            seg = row[j * dw:j * dw + ow]
-                            for t in range(ow):
-                                out[t] = seg[t]
-                        else:
-                            seg_s = row[j * dw:j * dw + (ow - 1) * sw + 1:sw]
-                            for t in range(ow):
-                                out[t] = seg_s[t]
+                    _copy_window(pad, cols[c, i, j, b], i * dh, j * dw, sh, sw)
 
 
 @njit()
