@@ -181,6 +181,31 @@ def test_depthwise_3x3_stride1(mult, padding, dilation):
                        ref_conv_transpose2d(gy, w, **conf))
 
 
+@pytest.mark.parametrize("mult, padding, size", [
+    (1, (1, 1), (7, 6)),   # odd number of output rows: the last one alone
+    (2, (0, 2), (6, 5)),
+    (1, (2, 0), (5, 9)),
+])
+def test_depthwise_3x3_row_kernel(monkeypatch, mult, padding, size):
+    """Wide enough planes write output rows two at a time (_rows3x3); lowered floor so small
+    planes take that path, forward and the flipped-kernel input gradient."""
+    from tensorgrad.backends.cpu import conv as cpu_conv
+    monkeypatch.setattr(cpu_conv, "DEPTHWISE_ROWS_MIN_WIDTH", 0)
+    assert cpu_conv._depthwise_rows(3, 3, (1, 1), 1)
+    rng = np.random.default_rng(sum(size) + mult)
+    x = rng.standard_normal((2, 3, *size))
+    w = rng.standard_normal((3 * mult, 1, 3, 3))
+    conf = dict(padding=padding, groups=3)
+    y = tg.conv2d(tg.tensor(x), tg.tensor(w), **conf)
+    assert np.allclose(y.numpy(), ref_conv2d(x, w, **conf))
+    xt = tg.tensor(x, requires_grad=True)
+    wt = tg.tensor(w, requires_grad=True)
+    assert gradcheck(lambda a, b: tg.conv2d(a, b, **conf), xt, wt)
+    gy = rng.standard_normal(y.shape)
+    assert np.allclose(tg.conv_transpose2d(tg.tensor(gy), tg.tensor(w), **conf).numpy(),
+                       ref_conv_transpose2d(gy, w, **conf))
+
+
 @pytest.mark.parametrize("stride", [1, 2])
 def test_large_depthwise_float32_matches_float64_reference(stride, parallel_kernels):
     """The parallel kernels (the small cases above run their serial twins); stride 1 runs the
