@@ -335,7 +335,7 @@ def test_row_tap_forward_at_full_size(shape, k, padding, dilation):
 
 
 @pytest.mark.parametrize("shape, out, k, stride, padding, dilation", [
-    ((3, 6, 14, 14), 5, (5, 5), (1, 1), (0, 0), (1, 1)),  # LeNet-5's second conv: grid too wasteful
+    ((3, 6, 14, 14), 5, (5, 5), (1, 1), (0, 0), (1, 2)),  # valid, too wasteful for a grid
     ((2, 8, 11, 10), 4, (3, 3), (2, 2), (1, 1), (1, 1)),  # stride 2, odd sizes
     ((2, 6, 13, 12), 3, (4, 3), (2, 3), (2, 0), (1, 2)),  # rectangular, per-axis stride/dilation
     ((2, 16, 6, 7), 6, (2, 2), (1, 1), (2, 2), (1, 1)),   # padded past the kernel's reach
@@ -355,6 +355,53 @@ def test_chunk_wide_convolution_matches_reference(shape, out, k, stride, padding
                               oh, ow)
     assert layout == (True, oh, ow)
     _check_conv_against_references(rng, x, w, stride, padding, dilation, gradcheck_images=1)
+
+
+@pytest.mark.parametrize("shape, out, k, dilation", [
+    ((3, 6, 14, 14), 5, (5, 5), (1, 1)),  # LeNet-5's second conv
+    ((2, 8, 9, 12), 4, (3, 4), (1, 1)),   # rectangular kernel and image
+    ((2, 8, 12, 11), 3, (3, 3), (2, 1)),  # dilated rows
+    ((2, 8, 10, 13), 3, (3, 3), (1, 2)),  # dilated columns: runs past the last plane's end
+])
+def test_valid_grid_convolution_matches_reference(shape, out, k, dilation):
+    """Valid stride-1 convolutions that a grid of whole images would waste run on the grid of
+    the output's rows at the input's pitch (backends/cpu/conv.py, _valid_patches): forward,
+    input and weight gradients against the references and finite differences in float64."""
+    from tensorgrad.backends.cpu import conv as cpu_conv
+
+    rng = np.random.default_rng(sum(shape) + out)
+    x = rng.standard_normal(shape)
+    w = rng.standard_normal((out, shape[1]) + k)
+    oh = cpu_conv.conv_out_size(shape[2], k[0], 1, 0, dilation[0])
+    ow = cpu_conv.conv_out_size(shape[3], k[1], 1, 0, dilation[1])
+    layout = cpu_conv._layout(shape[2], shape[3], *k, (1, 1), (0, 0), dilation, 1, shape[1],
+                              oh, ow)
+    assert layout == (False, oh, shape[3])
+    _check_conv_against_references(rng, x, w, (1, 1), (0, 0), dilation, gradcheck_images=1)
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered")  # inf * 0 in the GEMM
+def test_valid_grid_junk_columns_stay_out_of_non_finite_gradients():
+    """The valid grid's junk columns (past each output row) hold pixels no window of that tap
+    reads; an inf there must not reach that tap's weight gradient (inf * 0 is nan), nor an inf
+    weight the input gradient's pixels it does not touch."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 6, 14, 14))
+    w = rng.standard_normal((5, 6, 5, 5))
+    x[1, 2, 4, 12] = np.inf  # read by taps j = 3, 4 only
+    xt = tg.tensor(x, requires_grad=True)
+    wt = tg.tensor(w, requires_grad=True)
+    y = tg.conv2d(xt, wt)
+    gy = rng.standard_normal(y.shape)
+    y.backward(tg.tensor(gy))
+    expected = ref_conv2d_weight(x, gy, w.shape, (1, 1), (0, 0), (1, 1), 1)
+    assert np.isfinite(expected[:, :, :, :3]).all() and not np.isfinite(expected).all()
+    np.testing.assert_allclose(wt.grad.numpy(), expected, equal_nan=True)
+    w[2, 1, 0, 0] = -np.inf
+    gx = tg.conv_transpose2d(tg.tensor(gy), tg.tensor(w)).numpy()
+    expected = ref_conv_transpose2d(gy, w)
+    assert np.isfinite(expected).any() and not np.isfinite(expected).all()
+    np.testing.assert_allclose(gx, expected, equal_nan=True)
 
 
 def test_chunk_wide_transposed_convolution_with_output_padding():

@@ -261,6 +261,80 @@ def _to_grid(y, grid, rows, wp):
                     dst[t] = src[t]
 
 
+# ----- valid stride-1 convolutions on a grid of the output's rows ------------------------------
+# A valid convolution (no padding; LeNet-5's 5x5 ones) keeps the input's pitch: image b's output
+# (y, x) is column (b*oh + y)*W + x, and tap (i, j)'s patch row for the image is then ONE run of
+# oh*W pixels of the flattened plane from i*dh*W + j*dw, instead of oh runs of ow. The columns
+# x >= ow are junk (the next row's first pixels, zeros past the plane): the forward drops them
+# (_from_grid), gy's grid holds zeros there (_to_grid), so the weight gradient adds junk * 0
+# and the input gradient's patch-space product is 0 there (zeroed outright where an operand is
+# not finite, as inf * 0 is not 0). W/ow more GEMM columns (1.4x for LeNet-5's 14 -> 10), hence
+# VALID_GRID_MAX_WASTE. LeNet-5's second convolution against the chunk-wide matrix (below),
+# alternating pairs of processes, quiet ones: forward 0.76-0.78 -> 0.62-0.63 ms, input gradient
+# 0.91 -> 0.61-0.65, weight gradient 0.78-0.80 -> 0.72-0.75.
+VALID_GRID_MAX_WASTE = 1.5  # at most this many columns per output column
+
+
+@njit(inline="always")
+def _zero_junk(row, rows, pitch, ow):
+    """Zero the columns x >= ow of a patch row laid out (b*rows + y)*pitch + x."""
+    for r in range(row.size // pitch):
+        seg = row[r * pitch + ow:(r + 1) * pitch]
+        for t in range(pitch - ow):
+            seg[t] = 0
+
+
+@njit()
+def _valid_patches(x, cols, oh, dh, dw, exact):
+    """cols[c, i, j, (b*oh + y)*W + x] = x[b, c, y + i*dh, x + j*dw] for x < ow (junk beyond;
+    zeros there with `exact`)."""
+    n_, c_, h_, w_ = x.shape
+    kh, kw = cols.shape[1], cols.shape[2]
+    span = oh * w_
+    hw = h_ * w_
+    ow = w_ - dw * (kw - 1)
+    for c in range(c_):
+        for b in range(n_):
+            flat = x[b, c].reshape(hw)
+            for i in range(kh):
+                for j in range(kw):
+                    off = i * dh * w_ + j * dw
+                    k = min(span, hw - off)
+                    dst = cols[c, i, j, b * span:(b + 1) * span]
+                    src = flat[off:off + k]
+                    for t in range(k):
+                        dst[t] = src[t]
+                    dst[k:] = 0
+                    if exact:
+                        _zero_junk(dst, oh, w_, ow)
+
+
+@njit()
+def _valid_col2im(cols, gx, oh, dh, dw, exact):
+    """The adjoint of _valid_patches: gx[b, c] sums the runs of cols[c, :, :, b] (their junk
+    columns zeroed first with `exact`)."""
+    c_, kh, kw = cols.shape[0], cols.shape[1], cols.shape[2]
+    n_, h_, w_ = gx.shape[0], gx.shape[2], gx.shape[3]
+    span = oh * w_
+    hw = h_ * w_
+    ow = w_ - dw * (kw - 1)
+    plane = np.empty(hw + dw * (kw - 1), dtype=gx.dtype)
+    for c in range(c_):
+        for b in range(n_):
+            plane[:] = 0
+            for i in range(kh):
+                for j in range(kw):
+                    src = cols[c, i, j, b * span:(b + 1) * span]
+                    if exact:
+                        _zero_junk(src, oh, w_, ow)
+                    seg = plane[i * dh * w_ + j * dw:i * dh * w_ + j * dw + span]
+                    for t in range(span):
+                        seg[t] += src[t]
+            dst = gx[b, c].reshape(hw)
+            for t in range(hw):
+                dst[t] = plane[t]
+
+
 # ----- large 'same'-sized stride-1 convolutions: row taps, one GEMM per kernel row -------------
 # Where one image's patch matrix is large (7.2 MB for (64, 56, 56) 3x3), two lanes writing and
 # then reading theirs ran the forward at ~80% of the GEMM's pace. Instead each image gets only
@@ -304,12 +378,12 @@ def _row_taps(x, b, q, ph, pw, dw):
 
 
 # ----- other convolutions on a chunk-wide patch matrix -----------------------------------------
-# Where the grid does not apply (strides, or valid convolutions like LeNet-5's, whose grid would
-# be half waste) and a patch matrix has enough rows to feed a GEMM, the chunk's patches go into
+# Where neither grid applies (strides, padding the grid would waste) and a patch matrix has
+# enough rows to feed a GEMM, the chunk's patches go into
 # one (C*kh*kw, n*oh*ow) matrix, channel-major: one GEMM spans the chunk instead of a batch of
 # per-image ones that are too small to run near the peak. LeNet-5's second convolution (6 -> 16
-# channels, 5x5 on 14x14, batch 64), alone: forward 0.99 -> 0.89 ms, input gradient
-# 1.39 -> 1.01, weight gradient 1.63 -> 0.93; the LeNet-5 training step 6.3-6.5 -> 5.8-5.9 ms;
+# channels, 5x5 on 14x14, batch 64; the valid grid's since), alone: forward 0.99 -> 0.89 ms,
+# input gradient 1.39 -> 1.01, weight gradient 1.63 -> 0.93; the LeNet-5 step 6.3-6.5 -> 5.8-5.9;
 # (32, 16, 28, 28) -> 32 3x3 stride 2: 5.5 -> 4.6 ms for the three passes. The patch matrix is
 # copied one output row (ow values) at a time, which is why the grid, whose rows are whole
 # shifted planes, stays faster where it applies (patch copy 0.35 against 0.09 ms per chunk of
@@ -763,25 +837,38 @@ def _grid_shape(h_, w_, kh, kw, stride, padding, dilation, groups, channels):
     return h_, w_
 
 
+def _valid_grid(h_, w_, kh, kw, stride, padding, groups, channels, oh, ow):
+    """Whether a convolution takes the valid grid (rows oh, pitch W; above)."""
+    return (stride == (1, 1) and padding == (0, 0) and groups == 1 and oh < h_
+            and channels * kh * kw >= MIN_PATCH_ROWS and 0 < ow and w_ <= VALID_GRID_MAX_WASTE * ow)
+
+
 def _layout(h_, w_, kh, kw, stride, padding, dilation, groups, channels, oh, ow):
     """How a convolution's patch matrix spans a chunk of images: (wide, rows, pitch), its
-    columns (b, y, x) -> (b*rows + y)*pitch + x; the stacked grid (wide False) where it applies,
-    else the chunk-wide matrix (wide True, rows oh, pitch ow) where the patch matrix has enough
-    rows and no group splits it; None for the per-image im2col below."""
+    columns (b, y, x) -> (b*rows + y)*pitch + x; the stacked grid (wide False, rows H) where it
+    applies, the valid grid (wide False, rows oh < H, pitch W) for valid ones, else the
+    chunk-wide matrix (wide True, rows oh, pitch ow) where the patch matrix has enough rows and
+    no group splits it; None for the per-image im2col below."""
     grid = _grid_shape(h_, w_, kh, kw, stride, padding, dilation, groups, channels)
     if grid is not None:
         return (False,) + grid
+    if _valid_grid(h_, w_, kh, kw, stride, padding, groups, channels, oh, ow):
+        return False, oh, w_
     if (groups == 1 and channels * kh * kw >= MIN_PATCH_ROWS
             and not _is_pointwise(kh, kw, stride, padding)):
         return True, oh, ow
     return None
 
 
-def _fill_patches(xs, cols, kh, kw, stride, padding, dilation, layout):
-    """The chunk xs's patch matrix into cols (C*kh*kw, columns of the layout)."""
+def _fill_patches(xs, cols, kh, kw, stride, padding, dilation, layout, exact=False):
+    """The chunk xs's patch matrix into cols (C*kh*kw, columns of the layout); with `exact`
+    the valid grid's junk columns are zeros where xs is not all finite."""
     wide, rows, pitch = layout
     c_ = xs.shape[1]
-    if wide:
+    if not wide and rows < xs.shape[2]:
+        _valid_patches(xs, cols.reshape(c_, kh, kw, -1), rows, dilation[0], dilation[1],
+                       exact and not np.isfinite(xs).all())
+    elif wide:
         _wide_patches(xs, cols.reshape(c_, kh, kw, xs.shape[0], rows, pitch), kh, kw,
                       stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1])
     else:
@@ -789,11 +876,14 @@ def _fill_patches(xs, cols, kh, kw, stride, padding, dilation, layout):
                       padding[1], dilation[0], dilation[1])
 
 
-def _add_patches(cols, gx, kh, kw, stride, padding, dilation, layout):
-    """The adjoint of _fill_patches: gx (a chunk of images) from its patch-space gradient."""
+def _add_patches(cols, gx, kh, kw, stride, padding, dilation, layout, exact=False):
+    """The adjoint of _fill_patches: gx (a chunk of images) from its patch-space gradient;
+    `exact`: zero the valid grid's junk columns first (an operand was not finite)."""
     wide, rows, pitch = layout
     c_ = gx.shape[1]
-    if wide:
+    if not wide and rows < gx.shape[2]:
+        _valid_col2im(cols.reshape(c_, kh, kw, -1), gx, rows, dilation[0], dilation[1], exact)
+    elif wide:
         _wide_col2im(cols.reshape(c_, kh, kw, gx.shape[0], rows, pitch), gx, stride[0],
                      stride[1], padding[0], padding[1], dilation[0], dilation[1])
     else:
@@ -930,13 +1020,14 @@ def _conv_transpose2d_wide(gy, w, stride, padding, dilation, ho, wo, layout):
     k_ = c_ * kh * kw
     gx = np.empty((n_, c_, ho, wo), dtype=np.result_type(gy, w))
     wt = np.ascontiguousarray(w.reshape(o_, k_).T)
+    exact = rows < ho and not np.isfinite(wt).all()  # the valid grid's junk is not w^T 0 = 0
 
     def chunk(start, stop):
         m_ = (stop - start) * rows * pitch
         grid = _grid_of(gy, start, stop, rows, pitch, gx.dtype)
         cols = _buffer(k_ * m_, gx.dtype).reshape(k_, m_)
         np.matmul(wt, grid, out=cols)
-        _add_patches(cols, gx[start:stop], kh, kw, stride, padding, dilation, layout)
+        _add_patches(cols, gx[start:stop], kh, kw, stride, padding, dilation, layout, exact)
 
     _for_chunks(n_, k_ * rows * pitch * gy.itemsize, chunk)
     return gx
@@ -956,7 +1047,8 @@ def _conv2d_weight_wide(x, gy, weight_shape, stride, padding, dilation, layout):
     def chunk(start, stop):
         m_ = (stop - start) * rows * pitch
         cols = _buffer(k_ * m_, x.dtype).reshape(k_, m_)
-        _fill_patches(x[start:stop], cols, kh, kw, stride, padding, dilation, layout)
+        _fill_patches(x[start:stop], cols, kh, kw, stride, padding, dilation, layout,
+                      exact=True)
         return np.matmul(cols, _grid_of(gy, start, stop, rows, pitch, dtype).T)
 
     parts = _for_chunks(n_, k_ * rows * pitch * x.itemsize, chunk)
