@@ -158,44 +158,30 @@ def test_depthwise_with_channel_multiplier(mult, stride, padding, dilation):
     assert gradcheck(lambda a, b: tg.conv_transpose2d(a, b, **conf), gy, wt)
 
 
-@pytest.mark.parametrize("mult, padding, dilation", [
-    (1, (1, 1), (1, 1)),
-    (1, (1, 2), (2, 1)),
-    (1, (0, 0), (1, 1)),
-    (2, (1, 1), (1, 2)),
+@pytest.mark.parametrize("mult, padding, dilation, size, rows", [
+    (1, (1, 1), (1, 1), (8, 7), False),
+    (1, (1, 2), (2, 1), (8, 7), False),
+    (1, (0, 0), (1, 1), (8, 7), False),
+    (2, (1, 1), (1, 2), (8, 7), False),
+    (1, (1, 1), (1, 1), (7, 6), True),  # odd number of output rows: the last one alone
+    (2, (0, 2), (1, 1), (6, 5), True),
+    (1, (2, 0), (1, 1), (5, 9), True),
 ])
-def test_depthwise_3x3_stride1(mult, padding, dilation):
+def test_depthwise_3x3_stride1(monkeypatch, mult, padding, dilation, size, rows):
     """3x3 depthwise kernels have one-pass kernels of their own (and the input gradient of a
-    one-channel-per-group conv is the flipped forward): against scipy and finite differences."""
-    rng = np.random.default_rng(13 + mult)
-    x = rng.standard_normal((2, 3, 8, 7))
-    w = rng.standard_normal((3 * mult, 1, 3, 3))
-    conf = dict(padding=padding, dilation=dilation, groups=3)
-    y = tg.conv2d(tg.tensor(x), tg.tensor(w), **conf)
-    assert np.allclose(y.numpy(), ref_conv2d(x, w, **conf))
-    xt = tg.tensor(x, requires_grad=True)
-    wt = tg.tensor(w, requires_grad=True)
-    assert gradcheck(lambda a, b: tg.conv2d(a, b, **conf), xt, wt)
-    gy = rng.standard_normal(y.shape)
-    assert np.allclose(tg.conv_transpose2d(tg.tensor(gy), tg.tensor(w), **conf).numpy(),
-                       ref_conv_transpose2d(gy, w, **conf))
-
-
-@pytest.mark.parametrize("mult, padding, size", [
-    (1, (1, 1), (7, 6)),   # odd number of output rows: the last one alone
-    (2, (0, 2), (6, 5)),
-    (1, (2, 0), (5, 9)),
-])
-def test_depthwise_3x3_row_kernel(monkeypatch, mult, padding, size):
-    """Wide enough planes write output rows two at a time (_rows3x3); lowered floor so small
-    planes take that path, forward and the flipped-kernel input gradient."""
+    one-channel-per-group conv is the flipped forward): against scipy and finite differences.
+    With `rows` the row kernel's floor is lowered so that these small planes take it
+    (_rows3x3: output rows two at a time, straight into the output)."""
     from tensorgrad.backends.cpu import conv as cpu_conv
-    monkeypatch.setattr(cpu_conv, "DEPTHWISE_ROWS_MIN_WIDTH", 0)
-    assert cpu_conv._depthwise_rows(3, 3, (1, 1), 1)
-    rng = np.random.default_rng(sum(size) + mult)
+
+    if rows:
+        monkeypatch.setattr(cpu_conv, "DEPTHWISE_ROWS_MIN_WIDTH", 0)
+    ow = cpu_conv.conv_out_size(size[1], 3, 1, padding[1], dilation[1])
+    assert cpu_conv._depthwise_rows(3, 3, dilation, ow) == rows
+    rng = np.random.default_rng(13 + mult + sum(size))
     x = rng.standard_normal((2, 3, *size))
     w = rng.standard_normal((3 * mult, 1, 3, 3))
-    conf = dict(padding=padding, groups=3)
+    conf = dict(padding=padding, dilation=dilation, groups=3)
     y = tg.conv2d(tg.tensor(x), tg.tensor(w), **conf)
     assert np.allclose(y.numpy(), ref_conv2d(x, w, **conf))
     xt = tg.tensor(x, requires_grad=True)
