@@ -276,7 +276,7 @@ VALID_GRID_MAX_WASTE = 1.5  # at most this many columns per output column
 
 
 @njit(inline="always")
-def _zero_junk(row, rows, pitch, ow):
+def _zero_junk(row, pitch, ow):
     """Zero the columns x >= ow of a patch row laid out (b*rows + y)*pitch + x."""
     for r in range(row.size // pitch):
         seg = row[r * pitch + ow:(r + 1) * pitch]
@@ -306,7 +306,7 @@ def _valid_patches(x, cols, oh, dh, dw, exact):
                         dst[t] = src[t]
                     dst[k:] = 0
                     if exact:
-                        _zero_junk(dst, oh, w_, ow)
+                        _zero_junk(dst, w_, ow)
 
 
 @njit()
@@ -326,7 +326,7 @@ def _valid_col2im(cols, gx, oh, dh, dw, exact):
                 for j in range(kw):
                     src = cols[c, i, j, b * span:(b + 1) * span]
                     if exact:
-                        _zero_junk(src, oh, w_, ow)
+                        _zero_junk(src, w_, ow)
                     seg = plane[i * dh * w_ + j * dw:i * dh * w_ + j * dw + span]
                     for t in range(span):
                         seg[t] += src[t]
