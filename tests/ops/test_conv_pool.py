@@ -338,7 +338,7 @@ def test_chunk_wide_convolution_matches_reference(shape, out, k, stride, padding
     oh = cpu_conv.conv_out_size(shape[2], k[0], stride[0], padding[0], dilation[0])
     ow = cpu_conv.conv_out_size(shape[3], k[1], stride[1], padding[1], dilation[1])
     layout = cpu_conv._layout(shape[2], shape[3], *k, stride, padding, dilation, 1, shape[1],
-                              oh, ow)
+                              oh, ow, out)
     assert layout == (True, oh, ow)
     _check_conv_against_references(rng, x, w, stride, padding, dilation, gradcheck_images=1)
 
@@ -361,9 +361,21 @@ def test_valid_grid_convolution_matches_reference(shape, out, k, dilation):
     oh = cpu_conv.conv_out_size(shape[2], k[0], 1, 0, dilation[0])
     ow = cpu_conv.conv_out_size(shape[3], k[1], 1, 0, dilation[1])
     layout = cpu_conv._layout(shape[2], shape[3], *k, (1, 1), (0, 0), dilation, 1, shape[1],
-                              oh, ow)
+                              oh, ow, out)
     assert layout == (False, oh, shape[3])
     _check_conv_against_references(rng, x, w, (1, 1), (0, 0), dilation, gradcheck_images=1)
+
+
+def test_valid_grid_takes_short_rows_and_few_output_channels():
+    """The valid grid's junk columns cost GEMM work per output channel and save copying per
+    output row: LeNet-5's second convolution takes it, more output channels or long output
+    rows stay on the chunk-wide matrix."""
+    from tensorgrad.backends.cpu import conv as cpu_conv
+
+    one, zero = (1, 1), (0, 0)
+    assert cpu_conv._layout(14, 14, 5, 5, one, zero, one, 1, 6, 10, 10, 16) == (False, 10, 14)
+    assert cpu_conv._layout(14, 14, 5, 5, one, zero, one, 1, 6, 10, 10, 32) == (True, 10, 10)
+    assert cpu_conv._layout(32, 32, 7, 7, one, zero, one, 1, 3, 26, 26, 16) == (True, 26, 26)
 
 
 @pytest.mark.filterwarnings("ignore:invalid value encountered")  # inf * 0 in the GEMM
@@ -401,7 +413,7 @@ def test_chunk_wide_transposed_convolution_with_output_padding():
     conf = dict(stride=(2, 2), padding=(1, 1), output_padding=(1, 0))
     y = tg.conv_transpose2d(tg.tensor(x), tg.tensor(w), **conf)
     assert y.shape == (2, 8, 10, 11)
-    assert cpu_conv._layout(10, 11, 3, 3, (2, 2), (1, 1), (1, 1), 1, 8, 5, 6) == (True, 5, 6)
+    assert cpu_conv._layout(10, 11, 3, 3, (2, 2), (1, 1), (1, 1), 1, 8, 5, 6, 4) == (True, 5, 6)
     assert np.allclose(y.numpy(), ref_conv_transpose2d(x, w, **conf))
     small = (tg.tensor(x[:1], requires_grad=True), tg.tensor(w, requires_grad=True))
     assert gradcheck(lambda a, b: tg.conv_transpose2d(a, b, **conf), *small)

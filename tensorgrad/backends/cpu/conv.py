@@ -269,10 +269,18 @@ def _to_grid(y, grid, rows, wp):
 # (_from_grid), gy's grid holds zeros there (_to_grid), so the weight gradient adds junk * 0
 # and the input gradient's patch-space product is 0 there (zeroed outright where an operand is
 # not finite, as inf * 0 is not 0). W/ow more GEMM columns (1.4x for LeNet-5's 14 -> 10), hence
-# VALID_GRID_MAX_WASTE. LeNet-5's second convolution against the chunk-wide matrix (below),
-# alternating pairs of processes, quiet ones: forward 0.76-0.78 -> 0.62-0.63 ms, input gradient
-# 0.91 -> 0.61-0.65, weight gradient 0.78-0.80 -> 0.72-0.75.
+# VALID_GRID_MAX_WASTE.
+# LeNet-5's second convolution against the chunk-wide matrix (below), alternating pairs of
+# processes, quiet ones: forward 0.76-0.78 -> 0.62-0.63 ms, input gradient 0.91 -> 0.61-0.65,
+# weight gradient 0.78-0.80 -> 0.72-0.75. Both loaded in one process, the three passes:
+# (64, 8, 16, 16) -> 16 5x5 4.3-4.5 -> 4.1 ms, (64, 12, 12, 12) -> 16 5x5 2.8-3.0 -> 2.7-2.9,
+# (64, 6, 28, 28) -> 16 5x5 level; losses with more output channels, whose GEMM grows with the
+# junk ((64, 16, 10, 10) -> 32 3x3 2.0 -> 2.1, (32, 32, 12, 12) -> 64 5x5 forward 1.8-1.9 ->
+# 2.4-2.5)
+# and with long rows ((16, 3, 32, 32) -> 16 7x7, ow 26: 7.4-7.9 -> 8.7-9.3), hence the limits.
 VALID_GRID_MAX_WASTE = 1.5  # at most this many columns per output column
+VALID_GRID_MAX_WIDTH = 16  # output rows at most this long
+VALID_GRID_MAX_OUT = 16  # output channels at most
 
 
 @njit(inline="always")
@@ -837,14 +845,17 @@ def _grid_shape(h_, w_, kh, kw, stride, padding, dilation, groups, channels):
     return h_, w_
 
 
-def _valid_grid(h_, w_, kh, kw, stride, padding, groups, channels, oh, ow):
-    """Whether a convolution takes the valid grid (rows oh, pitch W; above)."""
+def _valid_grid(h_, w_, kh, kw, stride, padding, groups, channels, oh, ow, out_channels):
+    """Whether a convolution takes the valid grid (rows oh, pitch W; above): it saves copying
+    per output row and costs GEMM columns, so it pays for short rows and few output channels."""
     return (stride == (1, 1) and padding == (0, 0) and groups == 1 and oh < h_
-            and channels * kh * kw >= MIN_PATCH_ROWS and 0 < ow and w_ <= VALID_GRID_MAX_WASTE * ow)
+            and channels * kh * kw >= MIN_PATCH_ROWS and 0 < ow <= VALID_GRID_MAX_WIDTH
+            and out_channels <= VALID_GRID_MAX_OUT and w_ <= VALID_GRID_MAX_WASTE * ow)
 
 
-def _layout(h_, w_, kh, kw, stride, padding, dilation, groups, channels, oh, ow):
-    """How a convolution's patch matrix spans a chunk of images: (wide, rows, pitch), its
+def _layout(h_, w_, kh, kw, stride, padding, dilation, groups, channels, oh, ow, out_channels):
+    """How a convolution (channels in, out_channels out) lays its patch matrix over a chunk of
+    images: (wide, rows, pitch), its
     columns (b, y, x) -> (b*rows + y)*pitch + x; the stacked grid (wide False, rows H) where it
     applies, the valid grid (wide False, rows oh < H, pitch W) for valid ones, else the
     chunk-wide matrix (wide True, rows oh, pitch ow) where the patch matrix has enough rows and
@@ -852,7 +863,7 @@ def _layout(h_, w_, kh, kw, stride, padding, dilation, groups, channels, oh, ow)
     grid = _grid_shape(h_, w_, kh, kw, stride, padding, dilation, groups, channels)
     if grid is not None:
         return (False,) + grid
-    if _valid_grid(h_, w_, kh, kw, stride, padding, groups, channels, oh, ow):
+    if _valid_grid(h_, w_, kh, kw, stride, padding, groups, channels, oh, ow, out_channels):
         return False, oh, w_
     if (groups == 1 and channels * kh * kw >= MIN_PATCH_ROWS
             and not _is_pointwise(kh, kw, stride, padding)):
@@ -1074,7 +1085,7 @@ def conv2d(x, w, stride, padding, dilation, groups):
                           dilation[1], oh, ow, o_ // c_)
     if _uses_rows(x.shape, kh, kw, stride, padding, dilation, groups, oh, ow):
         return _conv2d_rows(x, w, padding, dilation)
-    layout = _layout(h_, w_, kh, kw, stride, padding, dilation, groups, c_, oh, ow)
+    layout = _layout(h_, w_, kh, kw, stride, padding, dilation, groups, c_, oh, ow, o_)
     if layout is not None:
         return _conv2d_wide(x, w, stride, padding, dilation, oh, ow, layout)
     out = np.empty((n_, o_, oh * ow), dtype=np.result_type(x, w))
@@ -1114,7 +1125,7 @@ def conv_transpose2d(x, w, stride, padding, output_padding, dilation, groups):
         # col2im at (32, 64, 56, 56) in a slow phase of the machine, 42-45 against 42-44 in a
         # fast one (the smaller patch matrix is what the slow phases punish least)
         return _conv2d_rows(x, _flipped(w), pad, dilation)
-    layout = _layout(ho, wo, kh, kw, stride, padding, dilation, groups, og, h_, w_)
+    layout = _layout(ho, wo, kh, kw, stride, padding, dilation, groups, og, h_, w_, c_)
     if layout is not None and not layout[0] and output_padding == (0, 0):
         return _conv_transpose2d_wide(x, w, stride, padding, dilation, ho, wo, layout)
     if flips and og >= c_:
@@ -1175,7 +1186,7 @@ def conv2d_weight(x, gy, weight_shape, stride, padding, dilation, groups):
     if _uses_rows(x.shape, kh, kw, stride, padding, dilation, groups, oh, ow):
         return _conv2d_weight_rows(x, gy, weight_shape, padding, dilation)
     layout = _layout(x.shape[2], x.shape[3], kh, kw, stride, padding, dilation, groups, c_, oh,
-                     ow)
+                     ow, o_)
     if layout is not None:
         return _conv2d_weight_wide(x, gy, weight_shape, stride, padding, dilation, layout)
     gw = np.zeros((groups, o_ // groups, cg * kh * kw), dtype=np.result_type(x, gy))
