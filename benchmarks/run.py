@@ -4,8 +4,10 @@
         [--only NAME ...] [--repeats 30] [--gpu]
 
 Prints one row per workload: the median time of each library, the ratio tensorgrad / PyTorch,
-and tensorgrad's achieved GFLOP/s as a fraction of numpy's float32 GEMM peak measured in the same
-run. PyTorch is optional (pip install -e ".[bench]"); without it only tensorgrad's times print.
+and tensorgrad's achieved GFLOP/s as a fraction of numpy's float32 GEMM (1024 x 1024) timed in the
+same blocks as the workload (median against median; the header gives the best of 10 GEMMs at the
+start). PyTorch is optional (pip install -e ".[bench]"); without it only tensorgrad's times
+print.
 """
 
 from __future__ import annotations
@@ -24,16 +26,24 @@ import numpy as np
 from . import workloads
 
 
-def gemm_peak_gflops(n: int = 1024, repeats: int = 10) -> float:
+def gemm_call(n: int = 1024):
+    """(a callable running numpy's float32 GEMM of two n x n matrices, its flops)."""
     a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
     b = a.copy()
-    a @ b
+    out = np.empty_like(a)
+    return (lambda: np.matmul(a, b, out=out)), 2 * n ** 3
+
+
+def gemm_peak_gflops(repeats: int = 10) -> float:
+    """The best of `repeats` GEMMs, GFLOP/s: the table's header."""
+    fn, flops = gemm_call()
+    fn()
     times = []
     for _ in range(repeats):
         t = time.perf_counter()
-        a @ b
+        fn()
         times.append(time.perf_counter() - t)
-    return 2 * n ** 3 / min(times) / 1e9
+    return flops / min(times) / 1e9
 
 
 SETTLE_S = 0.3
@@ -121,7 +131,7 @@ def main(argv=None) -> None:
         torch.set_num_threads(threads)
     peak = gemm_peak_gflops()
     device = "cuda" if args.gpu else "cpu"
-    print(f"numpy float32 GEMM peak: {peak:.0f} GFLOP/s; threads {threads}; "
+    print(f"numpy float32 GEMM peak (best of 10 now): {peak:.0f} GFLOP/s; threads {threads}; "
           f"torch {torch.__version__ if torch else 'not installed'}; device {device}")
     print(f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
     rows = []
@@ -139,12 +149,19 @@ def main(argv=None) -> None:
         torch_fn = spec.torch() if available and args.library != "tensorgrad" else None
         if torch_fn is not None and isinstance(torch_fn, tuple):
             torch_fn = torch_fn[0]
-        t_tg, t_torch = _median_interleaved([tg_fn, torch_fn], spec.repeats or args.repeats)
+        # Where the row has a GEMM share, numpy's GEMM is timed in the same blocks (its median
+        # against tensorgrad's): the machine's pace drifts ~2x over minutes (README.md).
+        gemm, gemm_flops = gemm_call() if flops and tg_fn is not None else (None, 0)
+        t_tg, t_torch, t_gemm = _median_interleaved([tg_fn, torch_fn, gemm],
+                                                    spec.repeats or args.repeats)
         ratio = t_tg / t_torch if t_torch and t_tg else None
         gflops = flops / t_tg / 1e9 if flops and t_tg else None
+        row_peak = gemm_flops / t_gemm / 1e9 if t_gemm else None
         row = {"name": spec.name, "tensorgrad_ms": t_tg * 1e3 if t_tg else None, "ratio": ratio,
                "pytorch_ms": t_torch * 1e3 if t_torch else None, "gflops": gflops,
-               "fraction_of_peak": gflops / peak if gflops else None, "unit": spec.unit}
+               "gemm_gflops": row_peak,
+               "fraction_of_peak": gflops / row_peak if gflops and row_peak else None,
+               "unit": spec.unit}
         if spec.unit == "us/op":
             row["tensorgrad_ms"] = t_tg / spec.ops * 1e6 if t_tg else None
             row["pytorch_ms"] = t_torch / spec.ops * 1e6 if t_torch else None
