@@ -1,7 +1,7 @@
 """tensorgrad against PyTorch CPU, same process, same threads, same dtype (float32), interleaved.
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m benchmarks [--json out.json]
-        [--only NAME ...] [--repeats 30] [--gpu]
+        [--only NAME ...] [--repeats 30] [--rounds 1] [--gpu]
 
 Prints one row per workload: the median time of each library, the ratio tensorgrad / PyTorch,
 and tensorgrad's achieved GFLOP/s as a fraction of numpy's float32 GEMM (1024 x 1024) timed in the
@@ -50,15 +50,15 @@ SETTLE_S = 0.3
 WARM_S = 0.1
 
 
-def _median_interleaved(fns, repeats: int, block: int = 5):
+def _samples_interleaved(fns, repeats: int, block: int = 5):
     """Alternate the callables in blocks of `block` calls until each ran `repeats` timed calls;
-    the median seconds of each. Between blocks the process sleeps SETTLE_S: on 2 cores the worker
-    threads of one library (OpenBLAS, PyTorch's OpenMP) keep spinning for up to ~200 ms after it
-    returns, and slowed the other library 2-5x when calls alternated one by one (measured; see
-    benchmarks/README.md). After the pause each block first runs untimed calls for WARM_S (at
-    least one): with passive OpenMP waiting, the first ~50 ms of work after an idle pause ran up
-    to 1.7x slower here (a depthwise step 9.6 instead of 5.8 ms) while the sleeping cores woke,
-    and a training loop, which never pauses, does not pay that."""
+    the seconds of each call, per callable. Between blocks the process sleeps SETTLE_S: on 2
+    cores the worker threads of one library (OpenBLAS, PyTorch's OpenMP) keep spinning for up to
+    ~200 ms after it returns, and slowed the other library 2-5x when calls alternated one by one
+    (measured; see benchmarks/README.md). After the pause each block first runs untimed calls
+    for WARM_S (at least one): with passive OpenMP waiting, the first ~50 ms of work after an
+    idle pause ran up to 1.7x slower here (a depthwise step 9.6 instead of 5.8 ms) while the
+    sleeping cores woke, and a training loop, which never pauses, does not pay that."""
     samples = [[] for _ in fns]
     while any(fn is not None and len(s) < repeats for fn, s in zip(fns, samples)):
         for fn, s in zip(fns, samples):
@@ -73,7 +73,13 @@ def _median_interleaved(fns, repeats: int, block: int = 5):
                 t = time.perf_counter()
                 fn()
                 s.append(time.perf_counter() - t)
-    return [statistics.median(s) if s else None for s in samples]
+    return samples
+
+
+def _median_interleaved(fns, repeats: int, block: int = 5):
+    """The median seconds of each callable, timed by _samples_interleaved."""
+    return [statistics.median(s) if s else None
+            for s in _samples_interleaved(fns, repeats, block)]
 
 
 def _time_to_first_step(cold: bool) -> float:
@@ -119,6 +125,8 @@ def main(argv=None) -> None:
     p.add_argument("--json", help="write the table to this file")
     p.add_argument("--only", nargs="*", help="run only workloads whose name contains these")
     p.add_argument("--repeats", type=int, default=30)
+    p.add_argument("--rounds", type=int, default=1,
+                   help="time the whole list this many times, pooling each row's calls")
     p.add_argument("--gpu", action="store_true", help="time the CUDA workloads (real GPU)")
     p.add_argument("--skip-startup", action="store_true", help="skip (g), the fresh-process runs")
     p.add_argument("--library", choices=["both", "tensorgrad", "torch"], default="both",
@@ -139,6 +147,7 @@ def main(argv=None) -> None:
              f"{'of peak':>8}"
     print(header)
     print("-" * len(header))
+    timed = []  # (spec, [tensorgrad, PyTorch, numpy GEMM] callables, flops, GEMM flops)
     for spec in workloads.catalogue(device):
         if args.only and not any(s in spec.name for s in args.only):
             continue
@@ -152,21 +161,21 @@ def main(argv=None) -> None:
         # Where the row has a GEMM share, numpy's GEMM is timed in the same blocks (its median
         # against tensorgrad's): the machine's pace drifts ~2x over minutes (README.md).
         gemm, gemm_flops = gemm_call() if flops and tg_fn is not None else (None, 0)
-        t_tg, t_torch, t_gemm = _median_interleaved([tg_fn, torch_fn, gemm],
-                                                    spec.repeats or args.repeats)
-        ratio = t_tg / t_torch if t_torch and t_tg else None
-        gflops = flops / t_tg / 1e9 if flops and t_tg else None
-        row_peak = gemm_flops / t_gemm / 1e9 if t_gemm else None
-        row = {"name": spec.name, "tensorgrad_ms": t_tg * 1e3 if t_tg else None, "ratio": ratio,
-               "pytorch_ms": t_torch * 1e3 if t_torch else None, "gflops": gflops,
-               "gemm_gflops": row_peak,
-               "fraction_of_peak": gflops / row_peak if gflops and row_peak else None,
-               "unit": spec.unit}
-        if spec.unit == "us/op":
-            row["tensorgrad_ms"] = t_tg / spec.ops * 1e6 if t_tg else None
-            row["pytorch_ms"] = t_torch / spec.ops * 1e6 if t_torch else None
-        rows.append(row)
-        print(_format(row), flush=True)
+        timed.append((spec, [tg_fn, torch_fn, gemm], flops, gemm_flops))
+    # --rounds: the whole list again and again, each row's samples pooled over the rounds, so
+    # that every row is timed across the run's minutes, not in one stretch of them
+    samples = [[[], [], []] for _ in timed]
+    for round_ in range(args.rounds):
+        for (spec, fns, flops, gemm_flops), pooled in zip(timed, samples):
+            for pool, new in zip(pooled, _samples_interleaved(fns, spec.repeats or args.repeats)):
+                pool.extend(new)
+            if round_ == args.rounds - 1:
+                row = _row(spec, *(statistics.median(s) if s else None for s in pooled),
+                           flops, gemm_flops)
+                rows.append(row)
+                print(_format(row), flush=True)
+        if round_ < args.rounds - 1:
+            print(f"round {round_ + 1} of {args.rounds} done", flush=True)
     if not args.skip_startup and not args.only and device == "cpu" and args.library == "both":
         extra = {
             "import tensorgrad (s)": _import_time("tensorgrad"),
@@ -182,10 +191,27 @@ def main(argv=None) -> None:
     if args.json:
         meta = {"python": platform.python_version(), "numpy": np.__version__,
                 "torch": torch.__version__ if torch else None, "threads": threads,
-                "gemm_peak_gflops": peak, "machine": platform.machine(), "device": device,
+                "gemm_peak_gflops": peak, "rounds": args.rounds,
+                "machine": platform.machine(), "device": device,
                 "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE")}
         with open(args.json, "w") as f:
             json.dump({"meta": meta, "rows": rows}, f, indent=2)
+
+
+def _row(spec, t_tg, t_torch, t_gemm, flops, gemm_flops) -> dict:
+    """A table row from the median seconds of tensorgrad, PyTorch and numpy's GEMM."""
+    ratio = t_tg / t_torch if t_torch and t_tg else None
+    gflops = flops / t_tg / 1e9 if flops and t_tg else None
+    row_peak = gemm_flops / t_gemm / 1e9 if t_gemm else None
+    row = {"name": spec.name, "tensorgrad_ms": t_tg * 1e3 if t_tg else None, "ratio": ratio,
+           "pytorch_ms": t_torch * 1e3 if t_torch else None, "gflops": gflops,
+           "gemm_gflops": row_peak,
+           "fraction_of_peak": gflops / row_peak if gflops and row_peak else None,
+           "unit": spec.unit}
+    if spec.unit == "us/op":
+        row["tensorgrad_ms"] = t_tg / spec.ops * 1e6 if t_tg else None
+        row["pytorch_ms"] = t_torch / spec.ops * 1e6 if t_torch else None
+    return row
 
 
 def _format(row) -> str:
