@@ -172,6 +172,7 @@ def main(argv=None) -> None:
             if round_ == args.rounds - 1:
                 row = _row(spec, *(statistics.median(s) if s else None for s in pooled),
                            flops, gemm_flops)
+                row["calls"] = max(len(s) for s in pooled)  # timed calls of each library
                 rows.append(row)
                 print(_format(row), flush=True)
         if round_ < args.rounds - 1:
