@@ -132,6 +132,8 @@ def main(argv=None) -> None:
     p.add_argument("--library", choices=["both", "tensorgrad", "torch"], default="both",
                    help="time one library alone (one process each, no shared thread pools)")
     args = p.parse_args(argv)
+    if args.rounds < 1 or args.repeats < 1:
+        p.error("--rounds and --repeats take a positive number")
 
     torch = workloads.torch_or_none()
     threads = int(os.environ.get("BENCH_THREADS", os.cpu_count() or 1))
@@ -147,7 +149,10 @@ def main(argv=None) -> None:
              f"{'of peak':>8}"
     print(header)
     print("-" * len(header))
-    timed = []  # (spec, [tensorgrad, PyTorch, numpy GEMM] callables, flops, GEMM flops)
+    # Where a row has a GEMM share, numpy's GEMM is timed in the same blocks (its median against
+    # tensorgrad's): the machine's pace drifts ~2x over minutes (README.md).
+    gemm, gemm_flops = gemm_call()
+    timed = []  # (spec, [tensorgrad, PyTorch, numpy GEMM or None] callables, flops)
     for spec in workloads.catalogue(device):
         if args.only and not any(s in spec.name for s in args.only):
             continue
@@ -158,15 +163,12 @@ def main(argv=None) -> None:
         torch_fn = spec.torch() if available and args.library != "tensorgrad" else None
         if torch_fn is not None and isinstance(torch_fn, tuple):
             torch_fn = torch_fn[0]
-        # Where the row has a GEMM share, numpy's GEMM is timed in the same blocks (its median
-        # against tensorgrad's): the machine's pace drifts ~2x over minutes (README.md).
-        gemm, gemm_flops = gemm_call() if flops and tg_fn is not None else (None, 0)
-        timed.append((spec, [tg_fn, torch_fn, gemm], flops, gemm_flops))
+        timed.append((spec, [tg_fn, torch_fn, gemm if flops and tg_fn else None], flops))
     # --rounds: the whole list again and again, each row's samples pooled over the rounds, so
     # that every row is timed across the run's minutes, not in one stretch of them
     samples = [[[], [], []] for _ in timed]
     for round_ in range(args.rounds):
-        for (spec, fns, flops, gemm_flops), pooled in zip(timed, samples):
+        for (spec, fns, flops), pooled in zip(timed, samples):
             for pool, new in zip(pooled, _samples_interleaved(fns, spec.repeats or args.repeats)):
                 pool.extend(new)
             if round_ == args.rounds - 1:
