@@ -152,25 +152,30 @@ def main(argv=None) -> None:
     # Where a row has a GEMM share, numpy's GEMM is timed in the same blocks (its median against
     # tensorgrad's): the machine's pace drifts ~2x over minutes (README.md).
     gemm, gemm_flops = gemm_call()
-    timed = []  # (spec, [tensorgrad, PyTorch, numpy GEMM or None] callables, flops)
-    for spec in workloads.catalogue(device):
-        if args.only and not any(s in spec.name for s in args.only):
-            continue
-        if args.library == "torch" and not spec.needs_torch:
-            continue  # (h) compares tensorgrad with the seeds' numpy code
+    specs = [spec for spec in workloads.catalogue(device)
+             if not (args.only and not any(s in spec.name for s in args.only))
+             and not (args.library == "torch" and not spec.needs_torch)]  # (h): numpy seeds
+
+    def build(spec):
+        """The row's [tensorgrad, PyTorch, numpy GEMM or None] callables and its flops."""
         tg_fn, flops = spec.tg() if args.library != "torch" else (None, 0)
         available = spec.torch is not None and (torch is not None or not spec.needs_torch)
         torch_fn = spec.torch() if available and args.library != "tensorgrad" else None
         if torch_fn is not None and isinstance(torch_fn, tuple):
             torch_fn = torch_fn[0]
-        timed.append((spec, [tg_fn, torch_fn, gemm if flops and tg_fn else None], flops))
+        return [tg_fn, torch_fn, gemm if flops and tg_fn else None], flops
+
     # --rounds: the whole list again and again, each row's samples pooled over the rounds, so
-    # that every row is timed across the run's minutes, not in one stretch of them
-    samples = [[[], [], []] for _ in timed]
+    # that every row is timed across the run's minutes, not in one stretch of them. Each row is
+    # built afresh for its turn (the builders are seeded) and dropped after it, as with one
+    # round: the process holds one row's arrays and models at a time, not every row's.
+    samples = [[[], [], []] for _ in specs]
     for round_ in range(args.rounds):
-        for (spec, fns, flops), pooled in zip(timed, samples):
+        for spec, pooled in zip(specs, samples):
+            fns, flops = build(spec)
             for pool, new in zip(pooled, _samples_interleaved(fns, spec.repeats or args.repeats)):
                 pool.extend(new)
+            del fns
             if round_ == args.rounds - 1:
                 row = _row(spec, *(statistics.median(s) if s else None for s in pooled),
                            flops, gemm_flops)
