@@ -152,9 +152,10 @@ def main(argv=None) -> None:
     # Where a row has a GEMM share, numpy's GEMM is timed in the same blocks (its median against
     # tensorgrad's): the machine's pace drifts ~2x over minutes (README.md).
     gemm, gemm_flops = gemm_call()
+    # (h) compares tensorgrad with the seeds' numpy code: no row for --library torch
     specs = [spec for spec in workloads.catalogue(device)
-             if not (args.only and not any(s in spec.name for s in args.only))
-             and not (args.library == "torch" and not spec.needs_torch)]  # (h): numpy seeds
+             if (not args.only or any(s in spec.name for s in args.only))
+             and (args.library != "torch" or spec.needs_torch)]
 
     def build(spec):
         """The row's [tensorgrad, PyTorch, numpy GEMM or None] callables and its flops."""
