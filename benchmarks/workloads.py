@@ -1,6 +1,7 @@
 """The workloads of issue 7, each built twice (tensorgrad and PyTorch) on the same float32 data.
 
 (a) MLP 784-200-10 step, batch 128, SGD and Adam   (b) 784-100-200-10 step at batch 5000
+(b') one Linear layer 784 -> 100 at batch 5000, forward and backward (the GEMM-bound layer)
 (c) LeNet-5 step on 1x32x32, batch 64              (d) conv2d forward and forward+backward
 (e) max/avg pooling 2x2 forward+backward           (f) per-op overhead of tiny elementwise ops
 (h) the seeds' from-scratch numpy MLP step and conv forward (the baseline users come from)
@@ -87,7 +88,11 @@ def _torch_step(model, optimizer, x, y, device):
 
 
 def _mlp_flops(batch, sizes):
-    return 3 * sum(2 * batch * a * b for a, b in zip(sizes, sizes[1:]))
+    """The GEMMs a training step computes: each layer's forward and weight gradient, and the
+    input gradient of every layer but the first (its input, the data, needs none). Until the
+    eleventh session this counted 3x the forward, a third more than the b5000 step computes."""
+    forward = [2 * batch * a * b for a, b in zip(sizes, sizes[1:])]
+    return 3 * sum(forward) - forward[0]
 
 
 def mlp_tg(batch, opt, sizes=(784, 200, 10), device="cpu"):
@@ -117,6 +122,48 @@ def mlp_torch(batch, opt, sizes=(784, 200, 10), device="cpu"):
     return _torch_step(model, optimizer, x, y, device)
 
 
+# (b') one Linear layer at batch 5000, forward and backward, its input needing a gradient as
+# every layer's but the first does: the "GEMM-bound layer" of issue 7's GEMM-share target. Its
+# three GEMMs (y = x W^T, dx = gy W, dW = gy^T x) are its flops; the bias add and the bias
+# gradient's column sum ride on them.
+LINEAR_B5000 = (5000, 784, 100)
+
+
+def linear_tg(device="cpu"):
+    batch, fan_in, fan_out = LINEAR_B5000
+    tg.manual_seed(0)
+    layer = nn.Linear(fan_in, fan_out).to(device)
+    x = tg.tensor(_data(batch, fan_in), device=device, requires_grad=True)
+    gy = tg.tensor(_data(batch, fan_out, seed=3), device=device)
+
+    def run():
+        x.grad = layer.weight.grad = layer.bias.grad = None
+        y = layer(x)
+        y.backward(gy)
+        _sync(device)
+        return y
+
+    return run, 3 * 2 * batch * fan_in * fan_out
+
+
+def linear_torch(device="cpu"):
+    torch = torch_or_none()
+    batch, fan_in, fan_out = LINEAR_B5000
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(fan_in, fan_out).to(device)
+    x = torch.tensor(_data(batch, fan_in), device=device, requires_grad=True)
+    gy = torch.tensor(_data(batch, fan_out, seed=3), device=device)
+
+    def run():
+        x.grad = layer.weight.grad = layer.bias.grad = None
+        y = layer(x)
+        y.backward(gy)
+        if device == "cuda":
+            torch.cuda.synchronize()
+
+    return run
+
+
 def _tg_sgd_step(model, batch, image, device):
     """A training step of model with SGD (lr 0.01) on a batch of random images of shape image."""
     optimizer = nn.optim.SGD(model.parameters(), lr=0.01)
@@ -135,8 +182,9 @@ def _torch_sgd_step(model, batch, image, device):
 
 # ----- (c): LeNet-5 -----------------------------------------------------------------------------
 
-_LENET_FLOPS_PER_SAMPLE = 3 * 2 * (6 * 25 * 28 * 28 + 16 * 150 * 10 * 10 + 400 * 120 + 120 * 84
-                                   + 84 * 10)
+# 3x each layer's forward but 2x the first's: the data's gradient is not computed
+_LENET_FLOPS_PER_SAMPLE = (3 * 2 * (16 * 150 * 10 * 10 + 400 * 120 + 120 * 84 + 84 * 10)
+                           + 2 * 2 * 6 * 25 * 28 * 28)
 
 
 def lenet_tg(batch, device="cpu"):
@@ -161,7 +209,8 @@ def lenet_torch(batch, device="cpu"):
 # A small CNN (not in issue 7's list): two 3x3 convs (1 -> 32 -> 64 on 28x28), max-pool, two
 # Linear layers, batch 64. Its convolutions run next to GEMMs, as in any real network: the row
 # that showed the parallel conv lanes losing beside OpenBLAS's spinning threads (_lanes.py).
-CNN_FLOPS_PER_SAMPLE = 3 * 2 * 784 * (32 * 9 + 64 * 32 * 9) + 3 * 2 * (12544 * 128 + 128 * 10)
+CNN_FLOPS_PER_SAMPLE = (2 * 2 * 784 * 32 * 9 + 3 * 2 * 784 * 64 * 32 * 9
+                        + 3 * 2 * (12544 * 128 + 128 * 10))
 
 
 def _cnn_layers(n):
@@ -338,6 +387,8 @@ def catalogue(device: str = "cpu") -> list[Spec]:
         Spec("(b) MLP 784-100-200-10 b5000 SGD step",
              lambda: mlp_tg(5000, "sgd", (784, 100, 200, 10), d),
              lambda: mlp_torch(5000, "sgd", (784, 100, 200, 10), d), repeats=15),
+        Spec("(b') Linear 784-100 b5000 fwd+bwd", lambda: linear_tg(d), lambda: linear_torch(d),
+             repeats=15),
         Spec("(c) LeNet-5 b64 SGD step", lambda: lenet_tg(64, d), lambda: lenet_torch(64, d)),
         Spec("(c') CNN conv-conv-pool-fc b64 SGD step", lambda: cnn_tg(64, d),
              lambda: cnn_torch(64, d)),
