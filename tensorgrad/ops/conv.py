@@ -65,8 +65,8 @@ class ConvTranspose2d(Function):
         need_x, need_w = ctx.needs_input_grad
         gx = gw = None
         if need_x:
-            gx = Conv2d.apply(gy, w, stride=stride, padding=padding, dilation=dilation,
-                              groups=groups)
+            gx = _cropped(Conv2d.apply(gy, w, stride=stride, padding=padding,
+                                       dilation=dilation, groups=groups), x.shape)
         if need_w:
             gw = Conv2dWeight.apply(gy, x, weight_shape=w.shape, stride=stride, padding=padding,
                                     dilation=dilation, groups=groups)
@@ -92,9 +92,19 @@ class Conv2dWeight(Function):
         gx = _input_grad(gy, ggw, x.shape, ctx.conf) if need_x else None
         ggy = None
         if need_gy:
-            ggy = Conv2d.apply(x, ggw, stride=stride, padding=padding, dilation=dilation,
-                               groups=groups)
+            ggy = _cropped(Conv2d.apply(x, ggw, stride=stride, padding=padding,
+                                        dilation=dilation, groups=groups), gy.shape)
         return gx, ggy
+
+
+def _cropped(y, shape):
+    """y's leading rows and columns to the given spatial shape: a convolution over a transposed
+    convolution's output whose output_padding reached the stride (allowed below the dilation)
+    has whole windows past the transposed convolution's input, which are not its outputs."""
+    h, w = shape[2], shape[3]
+    if y.shape[2] != h or y.shape[3] != w:
+        return y[:, :, :h, :w]
+    return y
 
 
 def _input_grad(gy, w, x_shape, conf):

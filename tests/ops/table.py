@@ -210,12 +210,16 @@ def _tconv_samples(rng):
          dict(stride=(2, 3), padding=(1, 0), output_padding=(1, 2), groups=4)),
         (_n(rng, 2, 2, 3, 3), _n(rng, 2, 3, 2, 2),
          dict(stride=(2, 2), padding=(0, 1), dilation=(2, 1), output_padding=(1, 0))),
+        # output_padding at or past the stride (allowed below the dilation): the gradient's
+        # convolution has outputs past x's, which are not x's
+        (_n(rng, 2, 2, 3, 4), _n(rng, 2, 3, 2, 2),
+         dict(stride=(1, 2), padding=(0, 1), dilation=(2, 3), output_padding=(1, 2))),
     ]
 
 
 def _tconv_entries():
     entries = []
-    for i in range(3):
+    for i in range(4):
         conf = _tconv_samples(np.random.default_rng(0))[i][2]
         entries.append(OpSpec(
             name="ConvTranspose2d",
