@@ -47,6 +47,10 @@ def test_pool_kernel_larger_than_input():
         tg.avg_pool2d(tg.ones(1, 1, 4, 4), 2, stride=0)
     with pytest.raises(ValueError, match="half the kernel"):
         tg.max_pool2d(tg.ones(1, 1, 4, 4), 2, padding=2)
+    with pytest.raises(ValueError, match=r"max_pool2d: dilation \(0, 1\) must be positive"):
+        tg.max_pool2d(tg.ones(1, 1, 4, 4), 2, dilation=(0, 1))
+    with pytest.raises(ShapeError, match=r"kernel \(2, 2\) dilated by \(3, 3\) is larger"):
+        tg.max_pool2d(tg.ones(1, 1, 3, 3), 2, dilation=3)
 
 
 def test_reshape_and_dims():

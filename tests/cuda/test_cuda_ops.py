@@ -217,3 +217,17 @@ def test_a_cross_entropy_step_keeps_its_data_on_the_device():
     with pytest.raises(IndexError, match="out of range"):
         nn.functional.cross_entropy(model(x), tg.tensor(np.array([0, 3, 1, 1, 0, 2]),
                                                          device="cuda"))
+
+
+def test_max_pool_windows_of_padding_only_on_cuda():
+    """A dilated window of padding only: -inf and argmax -1 as on the CPU, and its gradient
+    (to first and second order) goes nowhere."""
+    x = tg.tensor(np.arange(60.0, dtype=np.float32).reshape(2, 3, 2, 5), device="cuda",
+                  requires_grad=True)
+    y, idx = tg.max_pool2d(x, 2, 1, 1, dilation=(3, 1), return_indices=True)
+    assert np.isneginf(y.detach().cpu().numpy()).all() and (idx.cpu().numpy() == -1).all()
+    gy = tg.tensor(np.ones(y.shape, dtype=np.float32), device="cuda", requires_grad=True)
+    (gx,) = tg.autograd.grad([y], [x], [gy], create_graph=True)
+    assert np.array_equal(gx.detach().cpu().numpy(), np.zeros(x.shape))
+    (ggy,) = tg.autograd.grad([gx.sum()], [gy])
+    assert np.array_equal(ggy.cpu().numpy(), np.zeros(y.shape))

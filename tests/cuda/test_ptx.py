@@ -48,10 +48,10 @@ def _signatures(f):
         linalg._simple: (a, a, a, i64, i64, i64, i64, i64),
         conv._im2col: (a, a) + (i64,) * 13,
         conv._col2im: (a, a) + (i64,) * 13,
-        pooling._max_pool: (a, a, I) + (i64,) * 11,
+        pooling._max_pool: (a, a, I) + (i64,) * 13 + (f,),
         pooling._max_pool_backward: (a, I, a) + (i64,) * 5,
-        pooling._avg_pool: (a, a) + (i64,) * 11 + (types.boolean,),
-        pooling._avg_pool_backward: (a, a) + (i64,) * 11 + (types.boolean,),
+        pooling._avg_pool: (a, a) + (i64,) * 11 + (types.boolean, i64),
+        pooling._avg_pool_backward: (a, a) + (i64,) * 11 + (types.boolean, i64),
         linalg._KERNEL[f.name == "float64" and __import__("numpy").dtype("float64")
                        or __import__("numpy").dtype("float32")]: (a, a, a, i64, i64, i64, i64,
                                                                    i64),

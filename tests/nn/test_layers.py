@@ -8,7 +8,7 @@ from scipy import special
 import tensorgrad as tg
 import tensorgrad_nn as nn
 from tensorgrad.testing import gradcheck
-from tests.ops.table import ref_conv2d, ref_conv_transpose2d, ref_max_pool2d
+from tests.ops.table import ref_avg_pool2d, ref_conv2d, ref_conv_transpose2d, ref_max_pool2d
 
 rng = np.random.default_rng(0)
 
@@ -124,6 +124,18 @@ def test_pooling_layers():
     assert np.isclose(ada[0, 0, 0, 0], x[0, 0, 0:2, 0:2].mean())
     assert np.isclose(ada[0, 0, 1, 1], x[0, 0, 1:3, 1:3].mean())
     gradcheck(lambda t: nn.AdaptiveAvgPool2d((4, 3))(t), tg.tensor(x[:1, :1]))
+
+
+def test_pooling_layers_take_pytorchs_options():
+    x = rng.standard_normal((2, 3, 7, 7))
+    pool = nn.MaxPool2d(3, 2, 1, dilation=2, ceil_mode=True)
+    assert np.allclose(pool(tg.tensor(x)).numpy(),
+                       ref_max_pool2d(x, (3, 3), (2, 2), (1, 1), (2, 2), True))
+    y, idx = nn.MaxPool2d(2, return_indices=True)(tg.tensor(x))
+    assert idx.shape == y.shape == (2, 3, 3, 3)
+    avg = nn.AvgPool2d(2, ceil_mode=True, count_include_pad=False, divisor_override=3)
+    assert np.allclose(avg(tg.tensor(x)).numpy(),
+                       ref_avg_pool2d(x, (2, 2), (2, 2), (0, 0), True, False, 3))
 
 
 def test_dropout_mask_scaling_and_eval_identity():

@@ -115,47 +115,85 @@ def ref_conv2d_weight(x, gy, weight_shape, stride, padding, dilation, groups):
     return gw
 
 
-def _pool_ref(x, k, s, p, reduce, fill):
-    xp = np.pad(x, ((0, 0), (0, 0), (p[0],) * 2, (p[1],) * 2), constant_values=fill)
-    oh = (x.shape[2] + 2 * p[0] - k[0]) // s[0] + 1
-    ow = (x.shape[3] + 2 * p[1] - k[1]) // s[1] + 1
-    out = np.empty(x.shape[:2] + (oh, ow))
-    for y in range(oh):
-        for xx in range(ow):
-            win = xp[:, :, y * s[0]:y * s[0] + k[0], xx * s[1]:xx * s[1] + k[1]]
-            out[:, :, y, xx] = reduce(win, axis=(2, 3))
+def _pooled(size, k, s, p, d=1, ceil_mode=False):
+    """PyTorch's documented pooling output size (torch.nn.MaxPool2d/AvgPool2d)."""
+    span = size + 2 * p - d * (k - 1) - 1
+    out = -(-span // s) + 1 if ceil_mode else span // s + 1
+    if ceil_mode and (out - 1) * s >= size + p:  # the last window must start inside
+        out -= 1
     return out
 
 
-def ref_max_pool2d(x, k, s, p):
-    return _pool_ref(x, k, s, p, np.max, -np.inf)
+def _windows(x_shape, k, s, p, d, ceil_mode):
+    """Each output position (y, x) with the input positions (rows, cols) of its window's taps
+    inside the input, by explicit loops."""
+    h, w = x_shape[2:]
+    oh = _pooled(h, k[0], s[0], p[0], d[0], ceil_mode)
+    ow = _pooled(w, k[1], s[1], p[1], d[1], ceil_mode)
+    for y in range(oh):
+        rows = [y * s[0] - p[0] + i * d[0] for i in range(k[0])]
+        for xx in range(ow):
+            cols = [xx * s[1] - p[1] + j * d[1] for j in range(k[1])]
+            yield (y, xx, oh, ow, [r for r in rows if 0 <= r < h], [c for c in cols if 0 <= c < w])
 
 
-def ref_avg_pool2d(x, k, s, p):
-    return _pool_ref(x, k, s, p, np.mean, 0.0)
+def ref_max_pool2d(x, k, s, p, d=(1, 1), ceil_mode=False):
+    out = None
+    for y, xx, oh, ow, rows, cols in _windows(x.shape, k, s, p, d, ceil_mode):
+        if out is None:
+            out = np.full(x.shape[:2] + (oh, ow), -np.inf)
+        if rows and cols:  # a window of padding only stays -inf
+            out[:, :, y, xx] = x[:, :, rows][:, :, :, cols].max(axis=(2, 3))
+    return out
 
 
-def ref_max_pool2d_backward(x, gy, k, s, p):
+def _avg_divisor(y, xx, shape, k, s, p, ceil_mode, count_include_pad, divisor):
+    """PyTorch's: divisor_override, else the window's extent clipped to the padded input
+    (count_include_pad) or to the input."""
+    if divisor:
+        return divisor
+    h, w = shape[2:]
+    y0, x0 = y * s[0] - p[0], xx * s[1] - p[1]
+    if count_include_pad:
+        return (min(y0 + k[0], h + p[0]) - y0) * (min(x0 + k[1], w + p[1]) - x0)
+    return (min(y0 + k[0], h) - max(y0, 0)) * (min(x0 + k[1], w) - max(x0, 0))
+
+
+def ref_avg_pool2d(x, k, s, p, ceil_mode=False, count_include_pad=True, divisor=None):
+    out = None
+    for y, xx, oh, ow, rows, cols in _windows(x.shape, k, s, p, (1, 1), ceil_mode):
+        if out is None:
+            out = np.zeros(x.shape[:2] + (oh, ow))
+        total = x[:, :, rows][:, :, :, cols].sum(axis=(2, 3))
+        out[:, :, y, xx] = total / _avg_divisor(y, xx, x.shape, k, s, p, ceil_mode,
+                                                count_include_pad, divisor)
+    return out
+
+
+def ref_max_pool2d_backward(x, gy, k, s, p, d=(1, 1), ceil_mode=False):
     """Route each window's gradient to the first position of its max, by explicit loops."""
-    xp = np.pad(x, ((0, 0), (0, 0), (p[0],) * 2, (p[1],) * 2), constant_values=-np.inf)
-    gx = np.zeros_like(xp)
-    for n in range(x.shape[0]):
-        for c in range(x.shape[1]):
-            for y in range(gy.shape[2]):
-                for xx in range(gy.shape[3]):
-                    win = xp[n, c, y * s[0]:y * s[0] + k[0], xx * s[1]:xx * s[1] + k[1]]
-                    i, j = np.unravel_index(np.argmax(win), win.shape)
-                    gx[n, c, y * s[0] + i, xx * s[1] + j] += gy[n, c, y, xx]
-    return gx[:, :, p[0]:p[0] + x.shape[2], p[1]:p[1] + x.shape[3]]
+    gx = np.zeros_like(x)
+    for y, xx, _, _, rows, cols in _windows(x.shape, k, s, p, d, ceil_mode):
+        if not (rows and cols):
+            continue
+        for n in range(x.shape[0]):
+            for c in range(x.shape[1]):
+                win = x[n, c][rows][:, cols]
+                i, j = np.unravel_index(np.argmax(win), win.shape)
+                gx[n, c, rows[i], cols[j]] += gy[n, c, y, xx]
+    return gx
 
 
-def ref_avg_pool2d_backward(gy, in_shape, k, s, p):
-    gx = np.zeros((in_shape[0], in_shape[1], in_shape[2] + 2 * p[0], in_shape[3] + 2 * p[1]))
-    for y in range(gy.shape[2]):
-        for xx in range(gy.shape[3]):
-            gx[:, :, y * s[0]:y * s[0] + k[0], xx * s[1]:xx * s[1] + k[1]] += (
-                gy[:, :, y, xx][:, :, None, None] / (k[0] * k[1]))
-    return gx[:, :, p[0]:p[0] + in_shape[2], p[1]:p[1] + in_shape[3]]
+def ref_avg_pool2d_backward(gy, in_shape, k, s, p, ceil_mode=False, count_include_pad=True,
+                            divisor=None):
+    gx = np.zeros(in_shape)
+    for y, xx, _, _, rows, cols in _windows(in_shape, k, s, p, (1, 1), ceil_mode):
+        share = gy[:, :, y, xx] / _avg_divisor(y, xx, in_shape, k, s, p, ceil_mode,
+                                               count_include_pad, divisor)
+        for r in rows:
+            for c in cols:
+                gx[:, :, r, c] += share
+    return gx
 
 
 def _conv_samples(rng):
@@ -250,42 +288,70 @@ def _conv_weight_entry():
     )
 
 
+_MAX_POOLS = [  # kernel, stride, padding, dilation, ceil_mode
+    ((2, 2), (2, 2), (0, 0), (1, 1), False), ((3, 3), (2, 1), (1, 1), (1, 1), False),
+    ((2, 3), (1, 2), (1, 0), (1, 1), False),
+    ((2, 2), (2, 2), (0, 0), (1, 1), True),   # 2x2 on odd sizes: a last window past the input
+    ((3, 2), (2, 2), (1, 1), (2, 3), True),   # dilated: some windows are padding only (-inf)
+]
+_AVG_POOLS = [  # kernel, stride, padding, ceil_mode, count_include_pad, divisor_override
+    ((2, 2), (2, 2), (0, 0), False, True, None), ((3, 3), (2, 1), (1, 1), False, True, None),
+    ((2, 3), (1, 2), (1, 0), False, True, None),
+    ((3, 3), (2, 2), (1, 1), True, True, None),  # ceil windows past the padding: not counted
+    ((2, 3), (2, 2), (1, 1), True, False, None),
+    ((3, 2), (2, 1), (1, 0), False, True, 5),
+]
+
+
+def _pool_samples(rng, k, s, p, d=(1, 1), ceil_mode=False):
+    x = _distinct(rng, 2, 2, 6, 5)
+    oh = _pooled(6, k[0], s[0], p[0], d[0], ceil_mode)
+    ow = _pooled(5, k[1], s[1], p[1], d[1], ceil_mode)
+    return [(x, _n(rng, 2, 2, oh, ow))]
+
+
 def _pool_entries():
-    confs = [((2, 2), (2, 2), (0, 0)), ((3, 3), (2, 1), (1, 1)), ((2, 3), (1, 2), (1, 0))]
     entries = []
-    for k, s, p in confs:
+    for k, s, p, d, ceil in _MAX_POOLS:
+        conf = dict(dilation=d, ceil_mode=ceil)
+        note = f"kernel {k} stride {s} padding {p} dilation {d} ceil_mode {ceil}"
         entries.append(OpSpec(
-            name="MaxPool2d", op=lambda x, k=k, s=s, p=p: tg.max_pool2d(x, k, s, p),
-            reference=lambda x, k=k, s=s, p=p: ref_max_pool2d(x, k, s, p),
-            samples=lambda rng: [(_distinct(rng, 2, 3, 6, 5),)],
-        ))
-        entries.append(OpSpec(
-            name="AvgPool2d", op=lambda x, k=k, s=s, p=p: tg.avg_pool2d(x, k, s, p),
-            reference=lambda x, k=k, s=s, p=p: ref_avg_pool2d(x, k, s, p),
-            samples=lambda rng: [(_n(rng, 2, 3, 6, 5),)],
+            name="MaxPool2d", op=lambda x, k=k, s=s, p=p, c=conf: tg.max_pool2d(x, k, s, p, **c),
+            reference=lambda x, k=k, s=s, p=p, d=d, c=ceil: ref_max_pool2d(x, k, s, p, d, c),
+            samples=lambda rng: [(_distinct(rng, 2, 3, 6, 5),)], notes=note,
         ))
 
-        def max_backward(x, gy, k=k, s=s, p=p):
-            _, argmax = tg.max_pool2d(x.detach(), k, s, p, return_indices=True)
-            return pooling.MaxPool2dBackward.apply(gy, argmax=argmax.numpy(), in_size=x.shape[2:])
-
-        def pool_samples(rng, k=k, s=s, p=p):
-            x = _distinct(rng, 2, 2, 6, 5)
-            oh = (6 + 2 * p[0] - k[0]) // s[0] + 1
-            ow = (5 + 2 * p[1] - k[1]) // s[1] + 1
-            return [(x, _n(rng, 2, 2, oh, ow))]
+        def max_backward(x, gy, k=k, s=s, p=p, c=conf):
+            y, argmax = tg.max_pool2d(x.detach(), k, s, p, return_indices=True, **c)
+            valid = y._node.valid if y._node is not None else pooling._inside(
+                x.shape[2:], k, s, p, c["dilation"], y.shape[2:])
+            return pooling.MaxPool2dBackward.apply(gy, argmax=argmax.numpy(), in_size=x.shape[2:],
+                                                   valid=valid)
 
         entries.append(OpSpec(
             name="MaxPool2dBackward", op=max_backward,
-            reference=lambda x, gy, k=k, s=s, p=p: ref_max_pool2d_backward(x, gy, k, s, p),
-            samples=pool_samples, differentiable=(1,),
+            reference=lambda x, gy, k=k, s=s, p=p, d=d, c=ceil: ref_max_pool2d_backward(
+                x, gy, k, s, p, d, c),
+            samples=lambda rng, k=k, s=s, p=p, d=d, c=ceil: _pool_samples(rng, k, s, p, d, c),
+            differentiable=(1,), notes=note,
+        ))
+    for k, s, p, ceil, include, divisor in _AVG_POOLS:
+        args = (ceil, include, divisor)
+        note = f"kernel {k} stride {s} padding {p} ceil_mode/count_include_pad/divisor {args}"
+        entries.append(OpSpec(
+            name="AvgPool2d", op=lambda x, k=k, s=s, p=p, a=args: tg.avg_pool2d(x, k, s, p, *a),
+            reference=lambda x, k=k, s=s, p=p, a=args: ref_avg_pool2d(x, k, s, p, *a),
+            samples=lambda rng: [(_n(rng, 2, 3, 6, 5),)], notes=note,
         ))
         entries.append(OpSpec(
             name="AvgPool2dBackward",
-            op=lambda x, gy, k=k, s=s, p=p: pooling.AvgPool2dBackward.apply(
-                gy, in_size=x.shape[2:], kernel=k, stride=s, padding=p, count_include_pad=True),
-            reference=lambda x, gy, k=k, s=s, p=p: ref_avg_pool2d_backward(gy, x.shape, k, s, p),
-            samples=pool_samples, differentiable=(1,),
+            op=lambda x, gy, k=k, s=s, p=p, i=include, v=divisor: pooling.AvgPool2dBackward.apply(
+                gy, in_size=x.shape[2:], kernel=k, stride=s, padding=p, count_include_pad=i,
+                divisor=v or 0),
+            reference=lambda x, gy, k=k, s=s, p=p, a=args: ref_avg_pool2d_backward(
+                gy, x.shape, k, s, p, *a),
+            samples=lambda rng, k=k, s=s, p=p, c=ceil: _pool_samples(rng, k, s, p, (1, 1), c),
+            differentiable=(1,), notes=note,
         ))
     return entries
 

@@ -131,6 +131,43 @@ def test_max_pool_2x2_kernel_picks_first_nan_or_first_max(parallel, monkeypatch)
         assert got == value or (np.isnan(value) and np.isnan(got))
 
 
+@pytest.mark.parametrize("parallel", [False, True])
+def test_max_pool_windows_of_padding_only_are_minus_inf_and_route_no_gradient(
+        parallel, monkeypatch):
+    """A dilated window can hold padding only (two rows, taps 3 apart from row -1): PyTorch's
+    max there is -inf. Its argmax is -1, and neither the gradient nor the gradient's gradient
+    goes anywhere (a write at index -1 would land in the plane before)."""
+    from tensorgrad.backends.cpu import _jit
+
+    if parallel:
+        monkeypatch.setattr(_jit, "PARALLEL_MIN_ELEMENTS", 0)
+    x = tg.tensor(np.arange(60.0).reshape(2, 3, 2, 5), requires_grad=True)
+    y, idx = tg.max_pool2d(x, 2, 1, 1, dilation=(3, 1), return_indices=True)
+    assert y.shape == (2, 3, 1, 6) and idx.shape == y.shape
+    assert np.isneginf(y.detach().numpy()).all() and (idx.numpy() == -1).all()
+    gy = tg.tensor(np.arange(1.0, 37.0).reshape(y.shape), requires_grad=True)
+    (gx,) = tg.autograd.grad([y], [x], [gy], create_graph=True)
+    assert np.array_equal(gx.detach().numpy(), np.zeros(x.shape))
+    (ggy,) = tg.autograd.grad([(gx * tg.tensor(np.arange(60.0).reshape(x.shape))).sum()], [gy])
+    assert np.array_equal(ggy.numpy(), np.zeros(y.shape))
+
+
+def test_pooling_follows_pytorch_argument_order():
+    """max_pool2d(x, k, s, p, dilation, ceil_mode, return_indices) and avg_pool2d(x, k, s, p,
+    ceil_mode, count_include_pad, divisor_override), positionally, as in torch.nn.functional;
+    a 3-d input gives 3-d indices."""
+    x = np.arange(2 * 5 * 5, dtype=np.float64).reshape(2, 5, 5)
+    y, idx = tg.max_pool2d(tg.tensor(x), 2, 2, 0, 1, True, True)
+    assert y.shape == (2, 3, 3) and idx.shape == (2, 3, 3)
+    assert np.array_equal(y.numpy(), ref_max_pool2d(x[None], (2, 2), (2, 2), (0, 0),
+                                                    ceil_mode=True)[0])
+    z = tg.avg_pool2d(tg.tensor(x), 3, 2, 1, True, False, 2)
+    assert np.allclose(z.numpy(), ref_avg_pool2d(x[None], (3, 3), (2, 2), (1, 1), True, False,
+                                                 2)[0])
+    with pytest.raises(ValueError, match="divisor_override"):
+        tg.avg_pool2d(tg.tensor(x), 2, divisor_override=0)
+
+
 def test_max_pool_propagates_nan():
     x = np.zeros((1, 1, 2, 2), dtype=np.float32)
     x[0, 0, 1, 0] = np.nan

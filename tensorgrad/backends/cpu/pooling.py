@@ -95,8 +95,16 @@ def _avg_pool2x2_backward(gy, h_, w_):
     return gx
 
 
+@njit(inline="always")
+def _tap_range(start, k, d, size):
+    """The taps i in [lo, hi) of a window starting at `start`, d apart, that land in [0, size)."""
+    lo = 0 if start >= 0 else (-start + d - 1) // d
+    hi = min(k, (size - start + d - 1) // d)
+    return lo, max(lo, hi)
+
+
 @njit(parallel=True)
-def _max_pool2d(x, kh, kw, sh, sw, ph, pw, oh, ow):
+def _max_pool2d(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     n_, c_, h_, w_ = x.shape
     out = np.empty((n_, c_, oh, ow), dtype=x.dtype)
     arg = np.empty((n_, c_, oh, ow), dtype=np.int64)
@@ -106,20 +114,26 @@ def _max_pool2d(x, kh, kw, sh, sw, ph, pw, oh, ow):
         arg_plane = arg[nc // c_, nc % c_]
         for y in range(oh):
             y0 = y * sh - ph
-            i_lo, i_hi = max(0, -y0), min(kh, h_ - y0)
+            i_lo, i_hi = _tap_range(y0, kh, dh, h_)
             for xo in range(ow):
                 x0 = xo * sw - pw
-                j_lo, j_hi = max(0, -x0), min(kw, w_ - x0)
-                where = (y0 + i_lo) * w_ + x0 + j_lo
-                best = plane[y0 + i_lo, x0 + j_lo]
+                j_lo, j_hi = _tap_range(x0, kw, dw, w_)
+                if i_lo == i_hi or j_lo == j_hi:
+                    # a dilated window whose taps all fall in the padding (PyTorch's -inf too);
+                    # its argmax -1 routes no gradient
+                    best_plane[y, xo] = -np.inf
+                    arg_plane[y, xo] = -1
+                    continue
+                where = (y0 + i_lo * dh) * w_ + x0 + j_lo * dw
+                best = plane[y0 + i_lo * dh, x0 + j_lo * dw]
                 if best == best:  # NaN propagates: once found, it stays the max
                     for i in range(i_lo, i_hi):
-                        row = plane[y0 + i]
+                        row = plane[y0 + i * dh]
                         for j in range(j_lo, j_hi):
-                            v = row[x0 + j]
+                            v = row[x0 + j * dw]
                             if v > best or v != v:
                                 best = v
-                                where = (y0 + i) * w_ + x0 + j
+                                where = (y0 + i * dh) * w_ + x0 + j * dw
                                 if v != v:
                                     break
                         if best != best:
@@ -141,12 +155,22 @@ def _max_pool2d_backward(gy, arg, h_, w_):
             g = gy[n, c, y]
             a = arg[n, c, y]
             for xo in range(ow):
-                dst[uintp(a[xo])] += g[xo]
+                if a[xo] >= 0:  # -1: a window of padding only
+                    dst[uintp(a[xo])] += g[xo]
     return gx.reshape((n_, c_, h_, w_))
 
 
+@njit(inline="always")
+def _window_size(start, k, p, size, include_pad):
+    """A window's extent along one axis for the divisor: up to the padded input's end
+    (count_include_pad; a ceil_mode window can run past it) or within the input."""
+    if include_pad:
+        return min(start + k, size + p) - start
+    return min(start + k, size) - max(start, 0)
+
+
 @njit(parallel=True)
-def _avg_pool2d(x, kh, kw, sh, sw, ph, pw, oh, ow, include_pad):
+def _avg_pool2d(x, kh, kw, sh, sw, ph, pw, oh, ow, include_pad, divisor):
     n_, c_, h_, w_ = x.shape
     out = np.zeros((n_, c_, oh, ow), dtype=x.dtype)
     for nc in prange(n_ * c_):
@@ -167,19 +191,17 @@ def _avg_pool2d(x, kh, kw, sh, sw, ph, pw, oh, ow, include_pad):
                     dst = acc[lo:hi]
                     for t in range(k):
                         dst[t] += src[t]
-            rows = kh
-            if not include_pad:
-                rows = min(y * sh - ph + kh, h_) - max(y * sh - ph, 0)
+            rows = _window_size(y * sh - ph, kh, ph, h_, include_pad)
             for xo in range(ow):
-                cols = kw
-                if not include_pad:
-                    cols = min(xo * sw - pw + kw, w_) - max(xo * sw - pw, 0)
-                acc[xo] /= rows * cols
+                size = divisor
+                if size == 0:
+                    size = rows * _window_size(xo * sw - pw, kw, pw, w_, include_pad)
+                acc[xo] /= size
     return out
 
 
 @njit(parallel=True)
-def _avg_pool2d_backward(gy, h_, w_, kh, kw, sh, sw, ph, pw, include_pad):
+def _avg_pool2d_backward(gy, h_, w_, kh, kw, sh, sw, ph, pw, include_pad, divisor):
     n_, c_, oh, ow = gy.shape
     gx = np.zeros((n_, c_, h_, w_), dtype=gy.dtype)
     for nc in prange(n_ * c_):
@@ -187,14 +209,12 @@ def _avg_pool2d_backward(gy, h_, w_, kh, kw, sh, sw, ph, pw, include_pad):
         c = nc % c_
         scaled = np.empty(ow, dtype=gy.dtype)
         for y in range(oh):
-            rows = kh
-            if not include_pad:
-                rows = min(y * sh - ph + kh, h_) - max(y * sh - ph, 0)
+            rows = _window_size(y * sh - ph, kh, ph, h_, include_pad)
             for xo in range(ow):
-                cols = kw
-                if not include_pad:
-                    cols = min(xo * sw - pw + kw, w_) - max(xo * sw - pw, 0)
-                scaled[xo] = gy[n, c, y, xo] / (rows * cols)
+                size = divisor
+                if size == 0:
+                    size = rows * _window_size(xo * sw - pw, kw, pw, w_, include_pad)
+                scaled[xo] = gy[n, c, y, xo] / size
             for i in range(kh):
                 iy = y * sh - ph + i
                 if iy < 0 or iy >= h_:
@@ -210,34 +230,36 @@ def _avg_pool2d_backward(gy, h_, w_, kh, kw, sh, sw, ph, pw, include_pad):
     return gx
 
 
-def _is_2x2(kernel, stride, padding):
-    return kernel == (2, 2) and stride == (2, 2) and padding == (0, 0)
+def _is_2x2(kernel, stride, padding, in_size, out_size):
+    """2x2 windows, stride 2, no padding, and no ceil_mode window past the input's end."""
+    return (kernel == (2, 2) and stride == (2, 2) and padding == (0, 0)
+            and tuple(out_size) == (in_size[0] // 2, in_size[1] // 2))
 
 
-def max_pool2d(x, kernel, stride, padding, out_size):
+def max_pool2d(x, kernel, stride, padding, out_size, dilation=(1, 1)):
     """Returns (y, argmax); argmax is the flat index h * W + w of each window's max in its plane."""
     x = np.ascontiguousarray(x)
-    if _is_2x2(kernel, stride, padding):
+    if dilation == (1, 1) and _is_2x2(kernel, stride, padding, x.shape[2:], out_size):
         return _max_pool2x2(x, out_size[0], out_size[1])
     return _max_pool2d(x, kernel[0], kernel[1], stride[0], stride[1], padding[0], padding[1],
-                       out_size[0], out_size[1])
+                       dilation[0], dilation[1], out_size[0], out_size[1])
 
 
 def max_pool2d_backward(gy, argmax, in_size):
     return _max_pool2d_backward(np.ascontiguousarray(gy), argmax, in_size[0], in_size[1])
 
 
-def avg_pool2d(x, kernel, stride, padding, out_size, count_include_pad):
+def avg_pool2d(x, kernel, stride, padding, out_size, count_include_pad, divisor=0):
     x = np.ascontiguousarray(x)
-    if _is_2x2(kernel, stride, padding):
+    if divisor in (0, 4) and _is_2x2(kernel, stride, padding, x.shape[2:], out_size):
         return _avg_pool2x2(x, out_size[0], out_size[1])
     return _avg_pool2d(x, kernel[0], kernel[1], stride[0], stride[1], padding[0], padding[1],
-                       out_size[0], out_size[1], count_include_pad)
+                       out_size[0], out_size[1], count_include_pad, divisor)
 
 
-def avg_pool2d_backward(gy, in_size, kernel, stride, padding, count_include_pad):
+def avg_pool2d_backward(gy, in_size, kernel, stride, padding, count_include_pad, divisor=0):
     gy = np.ascontiguousarray(gy)
-    if _is_2x2(kernel, stride, padding):
+    if divisor in (0, 4) and _is_2x2(kernel, stride, padding, in_size, gy.shape[2:]):
         return _avg_pool2x2_backward(gy, in_size[0], in_size[1])
     return _avg_pool2d_backward(gy, in_size[0], in_size[1], kernel[0], kernel[1], stride[0],
-                                stride[1], padding[0], padding[1], count_include_pad)
+                                stride[1], padding[0], padding[1], count_include_pad, divisor)
