@@ -186,7 +186,9 @@ def cross_entropy(input: Tensor, target, weight: Tensor | None = None, ignore_in
     """Softmax cross-entropy of logits (N, C, *) against class indices or class probabilities.
 
     Computed as log_softmax (stable for logits of any size) then the negative log-likelihood;
-    the gradient with respect to the logits is (softmax - onehot) / N.
+    the gradient with respect to the logits is (softmax - onehot) / N. A 'mean' over targets
+    that are all ignore_index is 0 with a zero gradient (PyTorch's is nan, 0/0, which would
+    turn every parameter nan at the next step).
     """
     if not 0 <= label_smoothing <= 1:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got "
@@ -223,7 +225,7 @@ def cross_entropy(input: Tensor, target, weight: Tensor | None = None, ignore_in
             denom = float(max(valid.sum(), 1))
         else:
             wn = weight.detach().numpy()[np.where(valid, labels, 0)]
-            denom = float(np.where(valid, wn, 0).sum())
+            denom = float(max(np.where(valid, wn, 0).sum(), np.finfo(input.dtype).tiny))
         smooth = smooth.sum() / denom
     else:
         smooth = _reduce(smooth, reduction, "cross_entropy")

@@ -68,6 +68,23 @@ def test_cross_entropy_options():
                                         label_smoothing=0.2), tg.tensor(z))
 
 
+@pytest.mark.parametrize("options", [{}, {"label_smoothing": 0.2},
+                                     {"weight": [0.5, 2.0, 1.0]},
+                                     {"weight": [0.5, 2.0, 1.0], "label_smoothing": 0.2}])
+@pytest.mark.parametrize("shape", [(4, 3), (4, 3, 2)])
+def test_a_mean_over_only_ignored_targets_is_zero_with_no_gradient(options, shape):
+    """Every target ignore_index: the 'mean' is 0 and the gradient 0 on every path (fused,
+    log-softmax, smoothing, weighted), with no division warning; PyTorch gives nan there."""
+    if "weight" in options:
+        options = {**options, "weight": tg.tensor(options["weight"])}
+    x = tg.tensor(rng.standard_normal(shape), requires_grad=True)
+    target = tg.tensor(np.full((shape[0],) + shape[2:], 1))
+    with np.errstate(all="raise"):
+        loss = F.cross_entropy(x, target, ignore_index=1, **options)
+        loss.backward()
+    assert loss.item() == 0.0 and not x.grad.numpy().any()
+
+
 def test_cross_entropy_is_finite_for_extreme_logits():
     z = tg.tensor([[1e4, -1e4, 0.0], [-1e4, -1e4, 1e4]], requires_grad=True)
     loss = F.cross_entropy(z, tg.tensor([0, 1]))
