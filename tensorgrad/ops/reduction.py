@@ -10,7 +10,7 @@ from ..autograd.function import Function
 from ..errors import ShapeError
 from ..tensor import Tensor
 from ._util import normalize_dims
-from .elementwise import _constant, _float
+from .elementwise import Sqrt, _constant, _float, where
 
 
 def _kept_shape(in_shape, axes) -> tuple:
@@ -150,8 +150,20 @@ def var(x, dim=None, correction: int = 1, keepdim: bool = False, unbiased=None) 
     return Var.apply(_float(x), axes=axes, correction=correction, keepdim=keepdim)
 
 
+class Std(Sqrt):
+    """std = sqrt(var);  dvar = gy / (2 std), and 0 where std = 0 (a constant sample), where
+    sqrt's own gradient would be gy / 0: PyTorch's std backward masks those to 0 likewise."""
+
+    @staticmethod
+    def backward(ctx, gy):
+        (y,) = ctx.saved_tensors
+        positive = y > 0
+        return where(positive, gy / (where(positive, y, 1.0) * 2), 0.0)
+
+
 def std(x, dim=None, correction: int = 1, keepdim: bool = False, unbiased=None) -> Tensor:
-    return var(x, dim, correction, keepdim, unbiased).sqrt()
+    """The square root of var (same arguments); its gradient is 0 where it is 0."""
+    return Std.apply(var(x, dim, correction, keepdim, unbiased))
 
 
 MinMax = namedtuple("MinMax", ["values", "indices"])

@@ -436,6 +436,8 @@ ENTRIES: list[OpSpec] = [
            lambda rng: [(_n(rng, 3, 4),), (_n(rng, 5, 3).T,)]),
     OpSpec("Var", lambda a: a.var((0, 1), correction=0, keepdim=True),
            lambda a: a.var((0, 1), keepdims=True), lambda rng: [(_n(rng, 2, 3, 4),)]),
+    OpSpec("Std", lambda a: a.std(1), lambda a: a.std(1, ddof=1),
+           lambda rng: [(_n(rng, 3, 4),)]),
     OpSpec("Reshape", lambda a: a.reshape(4, -1), lambda a: a.reshape(4, -1),
            lambda rng: [(_n(rng, 2, 6),), (_n(rng, 6, 2).T,), (_n(rng, 4, 0),)]),
     OpSpec("Permute", lambda a: a.permute(2, 0, 1), lambda a: a.transpose(2, 0, 1),

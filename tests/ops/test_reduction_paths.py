@@ -79,3 +79,15 @@ def test_broadcast_gradient_over_many_rows_is_summed_back():
     (leaf.expand(ROWS, 7) * g).sum().backward()
     ref = x_np.astype(np.float64).sum(0)
     np.testing.assert_allclose(leaf.grad.numpy(), ref, rtol=2e-5, atol=1e-3)
+
+
+def test_std_of_a_constant_sample_has_a_zero_gradient():
+    """std = sqrt(var) is 0 for a constant sample, where sqrt's derivative is infinite: its
+    gradient there is 0 (PyTorch's too), not nan, and no division warning is raised."""
+    x = tg.tensor(np.array([[1.5, 2.0], [1.5, 3.0]]), requires_grad=True)
+    with np.errstate(all="raise"):
+        y = x.std(0, correction=1)
+        y.backward(tg.tensor([1.0, 1.0]))
+    assert np.array_equal(y.detach().numpy(), [0.0, np.std([2.0, 3.0], ddof=1)])
+    expected = np.array([[0.0, -1.0], [0.0, 1.0]]) / (2 * np.std([2.0, 3.0], ddof=1))
+    assert np.allclose(x.grad.numpy(), expected)
