@@ -237,9 +237,13 @@ def stack(tensors, dim: int = 0) -> Tensor:
 
 
 def pad(x, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
-    """PyTorch's pad: `pad` lists (left, right) for the last dim, then the one before, ..."""
-    if mode != "constant":
-        raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
+    """PyTorch's pad: `pad` lists (left, right) for the last dim, then the one before, ...
+    mode 'constant' fills with `value`; 'reflect' mirrors without repeating the edge
+    (pads < the dim's size), 'replicate' repeats the edge, 'circular' wraps around (pads <= the
+    dim's size). The last three gather the padded dims by index, so gradients sum back."""
+    if mode not in _PAD_MODES:
+        raise ValueError(f"pad: mode must be one of {', '.join(map(repr, _PAD_MODES))}, got "
+                         f"{mode!r}")
     pad = tuple(int(p) for p in pad)
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ShapeError(f"pad: {pad} must hold (before, after) pairs for at most {x.ndim} dims")
@@ -248,4 +252,29 @@ def pad(x, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
     widths = [(0, 0)] * x.ndim
     for i in range(len(pad) // 2):
         widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
-    return Pad.apply(x, widths=tuple(widths), value=value)
+    if mode == "constant":
+        return Pad.apply(x, widths=tuple(widths), value=value)
+    for dim, (before, after) in enumerate(widths):
+        if before or after:
+            x = x[(slice(None),) * dim + (_pad_index(mode, x.shape, dim, before, after),)]
+    return x
+
+
+_PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def _pad_index(mode, shape, dim, before, after) -> np.ndarray:
+    """The source position along `dim` of each padded position -before .. n + after - 1."""
+    n = shape[dim]
+    limit = n - 1 if mode == "reflect" else n
+    if n == 0 or max(before, after) > limit:
+        raise ShapeError(f"pad: {mode} padding ({before}, {after}) of dim {dim} needs each side "
+                         f"{'below' if mode == 'reflect' else 'at most'} its size {n} (input "
+                         f"{shape_str(shape)})")
+    i = np.arange(-before, n + after)
+    if mode == "replicate":
+        return np.clip(i, 0, n - 1)
+    if mode == "circular":
+        return i % n
+    i = np.abs(i)  # reflect: mirror at 0, then at n - 1
+    return np.where(i > n - 1, 2 * (n - 1) - i, i)

@@ -10,6 +10,8 @@ from .. import init
 from ..module import Module, Parameter, UninitializedParameter
 from .linear import seed_init
 
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
 
 def _pair(v):
     return (v, v) if isinstance(v, int) else tuple(v)
@@ -21,12 +23,17 @@ class Conv2d(Module):
     groups=C_in with C_out=C_in is depthwise; a 1x1 kernel mixes channels only."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 dilation=1, groups: int = 1, bias: bool = True, dtype=None, device=None):
+                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 dtype=None, device=None):
         super().__init__()
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(f"Conv2d: padding_mode must be one of "
+                             f"{', '.join(map(repr, _PADDING_MODES))}, got {padding_mode!r}")
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride = _pair(kernel_size), _pair(stride)
         self.padding = padding if isinstance(padding, str) else _pair(padding)
         self.dilation, self.groups = _pair(dilation), groups
+        self.padding_mode = padding_mode
         if in_channels is not None:
             if in_channels % groups or out_channels % groups:
                 raise ValueError(f"Conv2d: in_channels {in_channels} and out_channels "
@@ -47,14 +54,30 @@ class Conv2d(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x):
-        return tg.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
-                         self.groups)
+        if self.padding_mode == "zeros":
+            return tg.conv2d(x, self.weight, self.bias, self.stride, self.padding,
+                             self.dilation, self.groups)
+        # PyTorch's order: pad the input in the mode, then convolve without padding
+        return tg.conv2d(tg.pad(x, self._pads(), mode=self.padding_mode), self.weight,
+                         self.bias, self.stride, 0, self.dilation, self.groups)
+
+    def _pads(self) -> tuple:
+        """(left, right, top, bottom) for tg.pad: 'same' splits d (k - 1) as conv2d does."""
+        if self.padding == "valid":
+            return (0, 0, 0, 0)
+        if self.padding == "same":
+            totals = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
+            return (totals[1] // 2, totals[1] - totals[1] // 2,
+                    totals[0] // 2, totals[0] - totals[0] // 2)
+        return (self.padding[1], self.padding[1], self.padding[0], self.padding[0])
 
     def extra_repr(self) -> str:
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
              f"stride={self.stride}")
         if self.padding not in ((0, 0), "valid"):
             s += f", padding={self.padding}"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode!r}"
         if self.dilation != (1, 1):
             s += f", dilation={self.dilation}"
         if self.groups != 1:
@@ -68,9 +91,10 @@ class LazyConv2d(Conv2d):
     """Conv2d whose in_channels is read from the first input."""
 
     def __init__(self, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
-                 groups: int = 1, bias: bool = True, dtype=None, device=None):
+                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", dtype=None,
+                 device=None):
         super().__init__(None, out_channels, kernel_size, stride, padding, dilation, groups,
-                         bias, dtype, device)
+                         bias, padding_mode, dtype, device)
         self.weight = UninitializedParameter(dtype)
         if bias:
             self.bias = UninitializedParameter(dtype)

@@ -103,6 +103,27 @@ def test_conv_layer_gradients():
               layer.bias.detach())
 
 
+@pytest.mark.parametrize("mode, np_mode", [("reflect", "reflect"), ("replicate", "edge"),
+                                           ("circular", "wrap")])
+@pytest.mark.parametrize("padding", [(1, 2), "same"])
+def test_conv_layer_padding_modes_match_numpy_padding(mode, np_mode, padding):
+    """padding_mode pads the input as np.pad's mode does, then convolves without padding
+    (PyTorch's Conv2d); 'same' splits an even kernel's padding as conv2d does (less before)."""
+    layer = _params_f64(nn.Conv2d(2, 3, (3, 4), padding=padding, padding_mode=mode))
+    x = rng.standard_normal((2, 2, 5, 6))
+    widths = ((1, 1), (2, 2)) if padding == (1, 2) else ((1, 1), (1, 2))
+    xp = np.pad(x, ((0, 0), (0, 0)) + widths, mode=np_mode)
+    ref = ref_conv2d(xp, layer.weight.detach().numpy()) + layer.bias.detach().numpy()[:, None,
+                                                                                       None]
+    xt = tg.tensor(x, requires_grad=True)
+    y = layer(xt)
+    assert y.shape == ref.shape and np.allclose(y.detach().numpy(), ref)
+    gradcheck(lambda t: layer(t), tg.tensor(x[:1]))
+    assert f"padding_mode='{mode}'" in repr(layer)
+    with pytest.raises(ValueError, match="padding_mode must be one of"):
+        nn.Conv2d(2, 3, 3, padding_mode="mirror")
+
+
 def test_conv_transpose_layer_matches_reference():
     layer = _params_f64(nn.ConvTranspose2d(3, 4, 3, stride=2, padding=1, output_padding=1))
     x = rng.standard_normal((2, 3, 4, 4))

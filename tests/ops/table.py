@@ -451,6 +451,11 @@ ENTRIES: list[OpSpec] = [
            lambda rng: [(_n(rng, 2, 3), _n(rng, 2, 1)), (_n(rng, 2, 0), _n(rng, 2, 2))]),
     OpSpec("Pad", lambda a: tg.pad(a, (1, 2, 0, 1)), lambda a: np.pad(a, ((0, 1), (1, 2))),
            lambda rng: [(_n(rng, 2, 3),), (_n(rng, 3, 2).T,)]),
+    *[OpSpec("Pad", lambda a, m=mode: tg.pad(a, (2, 1, 1, 2), mode=m),
+             lambda a, m=np_mode: np.pad(a, ((0, 0), (1, 2), (2, 1)), mode=m),
+             lambda rng: [(_n(rng, 2, 3, 4),)], notes=f"mode {mode!r} (numpy's {np_mode!r})")
+      for mode, np_mode in (("reflect", "reflect"), ("replicate", "edge"),
+                            ("circular", "wrap"))],
     OpSpec("GetItem", lambda a: a[1:3, ::2], lambda a: a[1:3, ::2], _index_samples),
     OpSpec("GetItem", lambda a: a[_INDEX], lambda a: a[_INDEX], _index_samples,
            notes="repeated integer-array index: the backward must sum the repeats"),
