@@ -11,7 +11,7 @@ from ..module import Module, Parameter
 class _BatchNorm(Module):
     _dims: tuple
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, dtype=None):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
@@ -42,11 +42,13 @@ class _BatchNorm(Module):
             if self.training and self.track_running_stats:
                 n = x.numel() // self.num_features
                 with tg.no_grad():
+                    self.num_batches_tracked.add_(1)
                     m = self.momentum
+                    if m is None:  # PyTorch's cumulative average: batch k weighs 1/k
+                        m = 1.0 / float(self.num_batches_tracked.item())
                     self.running_mean.mul_(1 - m).add_(mean.detach().reshape(-1) * m)
                     unbiased = var.detach().reshape(-1) * (n / max(n - 1, 1))
                     self.running_var.mul_(1 - m).add_(unbiased * m)
-                    self.num_batches_tracked.add_(1)
         else:
             mean = self.running_mean.reshape(shape)
             var = self.running_var.reshape(shape)

@@ -195,6 +195,18 @@ def test_batchnorm2d_train_and_eval():
               tg.tensor(x[:2, :, :2, :2]), tg.tensor(np.ones(3)), tg.tensor(np.zeros(3)))
 
 
+def test_batchnorm_momentum_none_keeps_a_cumulative_average():
+    """momentum=None (PyTorch's): the running statistics are the plain average of every batch's
+    mean and unbiased variance so far."""
+    bn = _params_f64(nn.BatchNorm1d(3, momentum=None))
+    batches = [rng.standard_normal((5, 3)) * (k + 1) + k for k in range(4)]
+    for x in batches:
+        bn(tg.tensor(x))
+    assert bn.num_batches_tracked.item() == 4
+    assert np.allclose(bn.running_mean.numpy(), np.mean([x.mean(0) for x in batches], 0))
+    assert np.allclose(bn.running_var.numpy(), np.mean([x.var(0, ddof=1) for x in batches], 0))
+
+
 def _bn_fn(x, w, b):
     mean = x.mean((0, 2, 3), keepdim=True)
     var = x.var((0, 2, 3), correction=0, keepdim=True)
