@@ -11,13 +11,41 @@ from ..module import Module, Parameter
 
 
 class Embedding(Module):
-    """indices (*) -> (*, embedding_dim); weight ~ N(0, 1)."""
+    """indices (*) -> (*, embedding_dim); weight ~ N(0, 1). padding_idx (PyTorch's): that row
+    starts at zero and gets no gradient, so training leaves it where it is."""
 
-    def __init__(self, num_embeddings: int, embedding_dim: int, dtype=None):
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
+                 dtype=None):
         super().__init__()
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise ValueError(f"Embedding: padding_idx {padding_idx} is out of range for "
+                                 f"{num_embeddings} embeddings")
+            padding_idx %= num_embeddings
+        self.padding_idx = padding_idx
         self.weight = Parameter(tg.empty(num_embeddings, embedding_dim, dtype=dtype))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
         init.normal_(self.weight)
+        if self.padding_idx is not None:
+            with tg.no_grad():
+                self.weight[self.padding_idx] = 0.0
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx: int | None = None):
+        """An Embedding holding a copy of `embeddings` (num_embeddings, embedding_dim); frozen
+        (no gradient) unless freeze=False. The padding row is kept as given."""
+        weights = embeddings if isinstance(embeddings, tg.Tensor) else tg.tensor(embeddings)
+        if weights.ndim != 2:
+            raise tg.ShapeError(f"Embedding.from_pretrained: expected a 2-d weight, got shape "
+                                f"{tuple(weights.shape)}")
+        layer = cls(*weights.shape, padding_idx=padding_idx, dtype=weights.dtype)
+        with tg.no_grad():
+            layer.weight.copy_(weights.detach())
+        layer.weight.requires_grad_(not freeze)
+        return layer
 
     def forward(self, indices):
         idx = indices.numpy() if isinstance(indices, tg.Tensor) else np.asarray(indices)
@@ -26,7 +54,13 @@ class Embedding(Module):
         if idx.size and (idx.min() < 0 or idx.max() >= self.num_embeddings):
             raise IndexError(f"Embedding: index out of range for {self.num_embeddings} "
                              "embeddings")
-        return self.weight[idx]
+        out = self.weight[idx]
+        if self.padding_idx is not None and out.requires_grad:
+            pad = idx == self.padding_idx
+            if pad.any():  # the padding row's uses pass the value but not the gradient
+                out = tg.where(tg.tensor(pad[..., None], device=out.device), out.detach(), out)
+        return out
 
     def extra_repr(self) -> str:
-        return f"{self.num_embeddings}, {self.embedding_dim}"
+        s = f"{self.num_embeddings}, {self.embedding_dim}"
+        return s if self.padding_idx is None else s + f", padding_idx={self.padding_idx}"

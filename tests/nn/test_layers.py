@@ -235,6 +235,24 @@ def test_embedding_lookup_and_gradient_sums_repeats():
     assert emb.weight.grad.numpy()[0].tolist() == [0.0, 0.0, 0.0]
 
 
+def test_embedding_padding_idx_starts_at_zero_and_gets_no_gradient():
+    emb = _params_f64(nn.Embedding(5, 3, padding_idx=-2))  # row 3
+    assert emb.padding_idx == 3 and emb.weight.detach().numpy()[3].tolist() == [0.0] * 3
+    with tg.no_grad():
+        emb.weight[3] = 7.0  # a user's own padding vector still reads back as it is
+    idx = np.array([[3, 1], [1, 3]])
+    out = emb(tg.tensor(idx))
+    assert np.array_equal(out.detach().numpy(), emb.weight.detach().numpy()[idx])
+    (out * tg.tensor(np.arange(12.0).reshape(2, 2, 3))).sum().backward()
+    grad = emb.weight.grad.numpy()
+    assert grad[3].tolist() == [0.0] * 3 and grad[1].tolist() == [9.0, 11.0, 13.0]
+    frozen = nn.Embedding.from_pretrained(np.arange(6.0).reshape(3, 2))
+    assert not frozen.weight.requires_grad
+    assert frozen(tg.tensor([2, 0])).numpy().tolist() == [[4.0, 5.0], [0.0, 1.0]]
+    with pytest.raises(ValueError, match="padding_idx 5 is out of range"):
+        nn.Embedding(5, 3, padding_idx=5)
+
+
 @pytest.mark.parametrize("layer,ref", [
     (nn.ReLU(), lambda x: np.maximum(x, 0)),
     (nn.LeakyReLU(0.1), lambda x: np.where(x > 0, x, 0.1 * x)),
