@@ -64,41 +64,69 @@ from .dtypes import (
     uint8,
 )
 from .errors import DtypeError, ShapeError
-from .ops.composite import log_softmax, logsumexp, softmax
+from .ops.composite import dot, log_softmax, logsumexp, masked_fill, norm, outer, softmax
 from .ops.conv import conv2d, conv2d_weight, conv_transpose2d
 from .ops.elementwise import (
     abs,
     add,
+    ceil,
     clamp,
+    cos,
     div,
     erf,
     exp,
+    expm1,
+    floor,
+    floor_divide,
     log,
+    log1p,
     maximum,
     minimum,
     mul,
     neg,
     pow,
     relu,
+    remainder,
+    round,
     sigmoid,
+    sin,
     sqrt,
     sub,
     tanh,
+    trunc,
     where,
 )
 from .ops.indexing import index_add, take_along_dim
 from .ops.linalg import linear, matmul
 from .ops.loss import softmax_cross_entropy
 from .ops.pooling import avg_pool2d, max_pool2d
-from .ops.reduction import amax, amin, argmax, argmin, max, mean, min, std, sum, var
+from .ops.reduction import (
+    amax,
+    amin,
+    argmax,
+    argmin,
+    cumsum,
+    max,
+    mean,
+    min,
+    sort,
+    std,
+    sum,
+    topk,
+    var,
+)
 from .ops.shape import (
     broadcast_to,
     cat,
+    chunk,
     expand,
     flatten,
+    flip,
     pad,
     permute,
+    repeat,
     reshape,
+    split,
     squeeze,
     stack,
     sum_to,

@@ -168,3 +168,52 @@ def test_asking_for_cuda_is_a_clear_error_not_a_crash():
         tg.cuda.synchronize()
     with pytest.raises(ValueError, match="expected 'cpu', 'cuda' or 'cuda:0'"):
         tg.zeros(2, device="tpu")
+
+
+def test_integer_division_and_rounding_follow_python_and_pytorch():
+    """// and % round toward -inf with the divisor's sign (Python's, PyTorch's); integer
+    division by zero raises; floor/ceil/round/trunc keep integers as they are; round takes
+    halves to even."""
+    a, b = [7, -7, 7, -7], [2, 2, -2, -2]
+    x, y = tg.tensor(a), tg.tensor(b)
+    assert (x // y).tolist() == [p // q for p, q in zip(a, b)]
+    assert (x % y).tolist() == [p % q for p, q in zip(a, b)]
+    assert (x % 3).tolist() == [p % 3 for p in a] and (10 % y).tolist() == [10 % q for q in b]
+    assert (x // y).dtype == np.int64
+    with pytest.raises(ZeroDivisionError, match="remainder: integer division by zero"):
+        x % tg.tensor([1, 0, 1, 1])
+    with pytest.raises(ZeroDivisionError, match="floor_divide"):
+        x // 0
+    f = tg.tensor([-7.5, 7.5, -0.5, 2.5])
+    assert (f % 2).tolist() == [p % 2 for p in [-7.5, 7.5, -0.5, 2.5]]
+    assert (f // 2).tolist() == [p // 2 for p in [-7.5, 7.5, -0.5, 2.5]]
+    assert tg.tensor([0.5, 1.5, 2.5, -0.5, -1.5]).round().tolist() == [0.0, 2.0, 2.0, -0.0, -2.0]
+    assert f.floor().tolist() == [-8.0, 7.0, -1.0, 2.0] and f.ceil().tolist() == [-7.0, 8.0,
+                                                                                  -0.0, 3.0]
+    assert f.trunc().tolist() == [-7.0, 7.0, -0.0, 2.0]
+    assert x.floor().dtype == np.int64 and x.round().tolist() == a
+    w = tg.tensor([1.25, -2.5], requires_grad=True)
+    (w.floor() * 3 + w.round()).sum().backward()
+    assert w.grad.tolist() == [0.0, 0.0]
+
+
+def test_split_chunk_sort_and_topk():
+    x = tg.tensor(np.arange(10.0).reshape(5, 2), requires_grad=True)
+    assert [p.shape for p in x.split(2)] == [(2, 2), (2, 2), (1, 2)]
+    assert [p.shape for p in tg.split(x, [1, 4])] == [(1, 2), (4, 2)]
+    assert [p.shape for p in x.chunk(2, 0)] == [(3, 2), (2, 2)]
+    with pytest.raises(tg.ShapeError, match=r"split: sections \[1, 2\] must add up"):
+        x.split([1, 2])
+    pieces = x.chunk(2, 1)
+    (pieces[0] * 2 + pieces[1] * 3).sum().backward()
+    assert x.grad.numpy().tolist() == [[2.0, 3.0]] * 5
+    v = tg.tensor([3.0, np.nan, -1.0, 3.0, 0.5])
+    values, indices = v.sort()
+    assert indices.tolist() == [2, 4, 0, 3, 1]  # stable; NaN last, as the largest
+    assert np.array_equal(values.numpy(), np.sort(v.numpy()), equal_nan=True)
+    assert v.sort(descending=True).indices.tolist()[0] == 1
+    top = tg.tensor([[1.0, 5.0, 2.0], [7.0, 0.0, 4.0]]).topk(2, dim=1)
+    assert top.values.tolist() == [[5.0, 2.0], [7.0, 4.0]] and top.indices.tolist() == [[1, 2],
+                                                                                       [0, 2]]
+    with pytest.raises(tg.ShapeError, match="topk: k=6 is out of range for dim 0 of size 5"):
+        v.topk(6, dim=0)

@@ -381,6 +381,115 @@ class Erf(_Unary):
         return gy * (-(x * x)).exp() * (2.0 / math.sqrt(math.pi))
 
 
+class Sin(_Unary):
+    """y = sin(x);  dx = gy * cos(x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.backend.sin(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy * cos(x)
+
+
+class Cos(_Unary):
+    """y = cos(x);  dx = -gy * sin(x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.backend.cos(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return -(gy * sin(x))
+
+
+class Log1p(_Unary):
+    """y = log(1 + x), accurate for small x;  dx = gy / (1 + x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return ctx.backend.log1p(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy / (x + 1.0)
+
+
+class Expm1(_Unary):
+    """y = exp(x) - 1, accurate for small x;  dx = gy * (y + 1)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = ctx.backend.expm1(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        (y,) = ctx.saved_tensors
+        return gy * (y + 1.0)
+
+
+class _Step(_Unary):
+    """A piecewise-constant map (floor, ceil, round, trunc): its gradient is 0 almost
+    everywhere, and 0 is what PyTorch returns, so a graph through it stays differentiable."""
+
+    kernel = ""
+
+    @classmethod
+    def forward(cls, ctx, x):
+        return getattr(ctx.backend, cls.kernel)(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy * 0.0
+
+
+class Floor(_Step):
+    kernel = "floor"
+
+
+class Ceil(_Step):
+    kernel = "ceil"
+
+
+class Round(_Step):
+    """Half to even, as numpy's and PyTorch's round."""
+
+    kernel = "round"
+
+
+class Trunc(_Step):
+    kernel = "trunc"
+
+
+class Remainder(Function):
+    """y = a - floor(a / b) * b (the divisor's sign: Python's %, PyTorch's remainder);
+    da = gy, db = -gy * floor(a / b)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return _broadcast("remainder", ctx.backend.remainder, a, b)
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        gb = -(gy * floor(a / b)) if need_b else None
+        return (gy if need_a else None), gb
+
+
 class Where(Function):
     """y = cond ? a : b;  da = cond ? gy : 0, db = cond ? 0 : gy."""
 
@@ -603,6 +712,71 @@ def tanh(x) -> Tensor:
 
 def erf(x) -> Tensor:
     return Erf._apply_one(_float(x))
+
+
+def sin(x) -> Tensor:
+    return Sin._apply_one(_float(x))
+
+
+def cos(x) -> Tensor:
+    return Cos._apply_one(_float(x))
+
+
+def log1p(x) -> Tensor:
+    return Log1p._apply_one(_float(x))
+
+
+def expm1(x) -> Tensor:
+    return Expm1._apply_one(_float(x))
+
+
+def _step(cls, x) -> Tensor:
+    if x._data.dtype.kind != "f":  # integers (and bools) are already whole: PyTorch copies
+        return _constant(x._data.copy(), x)
+    return cls._apply_one(x)
+
+
+def floor(x) -> Tensor:
+    return _step(Floor, x)
+
+
+def ceil(x) -> Tensor:
+    return _step(Ceil, x)
+
+
+def round(x) -> Tensor:  # noqa: A001
+    """To the nearest integer, halves to even (PyTorch's torch.round)."""
+    return _step(Round, x)
+
+
+def trunc(x) -> Tensor:
+    return _step(Trunc, x)
+
+
+def remainder(a, b) -> Tensor:
+    """a % b with the divisor's sign (Python's and PyTorch's %, numpy's remainder)."""
+    a, b = operands(a, b)
+    if a._data.dtype.kind != "f" and b._data.dtype.kind != "f":
+        if not _nonzero(b):
+            raise ZeroDivisionError("remainder: integer division by zero")
+        return _constant(a._device.backend.remainder(a._data, b._data), a)
+    return Remainder.apply(a, b)
+
+
+def floor_divide(a, b) -> Tensor:
+    """a // b rounded toward -inf (Python's //). Not differentiable (as in PyTorch): the result
+    is a constant tensor."""
+    a, b = operands(a, b)
+    if a._data.dtype.kind != "f" and b._data.dtype.kind != "f" and not _nonzero(b):
+        raise ZeroDivisionError("floor_divide: integer division by zero")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _constant(_broadcast("floor_divide", a._device.backend.floor_divide, a._data,
+                                    b._data), a)
+
+
+def _nonzero(b) -> bool:
+    data = b._data if b._device.type == "cpu" else b._device.backend.to_host(b._data)
+    return bool(np.all(data != 0))
 
 
 def where(cond, a, b) -> Tensor:

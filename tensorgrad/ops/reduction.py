@@ -218,3 +218,73 @@ def max(x, dim=None, keepdim: bool = False):  # noqa: A001
 
 def min(x, dim=None, keepdim: bool = False):  # noqa: A001
     return _min_max("argmin", x, dim, keepdim)
+
+
+class CumSum(Function):
+    """y[..., i, ...] = sum_{k <= i} x[..., k, ...] along one dim;  dx = gy summed from the end
+    (the reversed cumulative sum of gy)."""
+
+    @staticmethod
+    def forward(ctx, x, axis=0):
+        ctx.axis = axis
+        return ctx.backend.cumsum(x, axis)
+
+    @staticmethod
+    def backward(ctx, gy):
+        flip = (slice(None),) * ctx.axis + (slice(None, None, -1),)
+        return cumsum(gy[flip], ctx.axis)[flip]
+
+
+def cumsum(x, dim: int) -> Tensor:
+    """The running sum along dim (PyTorch's cumsum; small integers sum as int64)."""
+    if x._data.dtype.kind in "bi" and x._data.dtype.itemsize < 8:
+        x = x.to(np.int64)
+    if x.ndim == 0:
+        return x.reshape(1).cumsum(0).reshape(())
+    return CumSum.apply(x, axis=normalize_dims("cumsum", dim, x.ndim)[0])
+
+
+SortResult = namedtuple("SortResult", ["values", "indices"])
+
+
+def _ordered(op, x, dim, descending):
+    """(indices along dim in order, dim); stable ascending, or its reverse."""
+    if x.ndim == 0:
+        return None, 0
+    axis = normalize_dims(op, dim, x.ndim)[0]
+    order = x._device.backend.argsort(x._data, axis)
+    if descending:
+        order = order[(slice(None),) * axis + (slice(None, None, -1),)]
+        if x._device.type == "cpu":
+            order = np.ascontiguousarray(order)
+    return order, axis
+
+
+def sort(x, dim: int = -1, descending: bool = False) -> SortResult:
+    """(values, indices) along dim, ascending by default (NaN counts as the largest); the
+    values are x gathered at the indices, so gradients flow back to where each came from."""
+    from .indexing import take_along_dim
+
+    order, axis = _ordered("sort", x, dim, descending)
+    if order is None:
+        return SortResult(x, _constant(np.zeros((), np.int64), x))
+    indices = _constant(order, x)
+    return SortResult(take_along_dim(x, indices, axis), indices)
+
+
+def topk(x, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> SortResult:  # noqa: A002
+    """The k largest (or smallest) values along dim and their indices, in order."""
+    from .indexing import take_along_dim
+
+    n = x.shape[dim] if x.ndim else 1
+    if not 0 <= k <= n:
+        raise ShapeError(f"topk: k={k} is out of range for dim {dim} of size {n} (shape "
+                         f"{tuple(x.shape)})")
+    order, axis = _ordered("topk", x, dim, largest)
+    if order is None:
+        return SortResult(x, _constant(np.zeros((), np.int64), x))
+    order = order[(slice(None),) * axis + (slice(0, k),)]
+    if x._device.type == "cpu":
+        order = np.ascontiguousarray(order)
+    indices = _constant(order, x)
+    return SortResult(take_along_dim(x, indices, axis), indices)

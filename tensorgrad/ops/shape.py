@@ -8,7 +8,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..errors import ShapeError, shape_str
 from ..tensor import Tensor
-from ._util import normalize_dim
+from ._util import normalize_dim, normalize_dims
 
 
 class Reshape(Function):
@@ -216,7 +216,11 @@ def cat(tensors, dim: int = 0) -> Tensor:
     if any(t.ndim != first.ndim for t in tensors):
         shapes = ", ".join(shape_str(t.shape) for t in tensors)
         raise ShapeError(f"cat: tensors must have the same number of dims, got {shapes}")
-    dtype = np.result_type(*[t.dtype for t in tensors])
+    dtypes = [t.dtype for t in tensors]
+    floats = [d for d in dtypes if d.kind == "f"]
+    # PyTorch's rule: integers meeting floats take the widest float (int64 + float32 is
+    # float32, where numpy would say float64)
+    dtype = np.result_type(*floats) if floats else np.result_type(*dtypes)
     tensors = [t.to(dtype) for t in tensors]
     if len(tensors) == 1:
         return tensors[0]
@@ -278,3 +282,60 @@ def _pad_index(mode, shape, dim, before, after) -> np.ndarray:
         return i % n
     i = np.abs(i)  # reflect: mirror at 0, then at n - 1
     return np.where(i > n - 1, 2 * (n - 1) - i, i)
+
+
+def flip(x, dims) -> Tensor:
+    """x reversed along each of dims (a view's gradient: reversed back)."""
+    axes = normalize_dims("flip", dims, x.ndim) or ()
+    index = [slice(None)] * x.ndim
+    for d in axes:
+        index[d] = slice(None, None, -1)
+    return x[tuple(index)]
+
+
+def repeat(x, *sizes) -> Tensor:
+    """x tiled sizes[i] times along each dim (PyTorch's repeat; more sizes than dims add leading
+    dims). An expand and a reshape: the gradient sums the copies."""
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    sizes = tuple(int(s) for s in sizes)
+    if len(sizes) < x.ndim or any(s < 0 for s in sizes):
+        raise ShapeError(f"repeat: sizes {sizes} must be non-negative, one per dim of "
+                         f"{shape_str(x.shape)} at least")
+    x = reshape(x, (1,) * (len(sizes) - x.ndim) + tuple(x.shape))
+    spread, tiled = [], []
+    for r, n in zip(sizes, x.shape):
+        spread += [1, n]
+        tiled += [r, n]
+    return reshape(expand(reshape(x, tuple(spread)), tuple(tiled)),
+                   tuple(r * n for r, n in zip(sizes, x.shape)))
+
+
+def split(x, split_size_or_sections, dim: int = 0) -> tuple:
+    """Views of x along dim: pieces of split_size (the last one shorter), or of the listed
+    sizes (which must add up to the dim's size)."""
+    axis = normalize_dim("split", dim, x.ndim)
+    n = x.shape[axis]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        size = int(split_size_or_sections)
+        if size < 1 and n:
+            raise ValueError(f"split: split_size must be positive, got {size}")
+        sizes = [min(size, n - start) for start in range(0, n, size)] if n else [0]
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if sum(sizes) != n or any(s < 0 for s in sizes):
+            raise ShapeError(f"split: sections {sizes} must add up to dim {dim}'s size {n} "
+                             f"(shape {shape_str(x.shape)})")
+    pieces, start = [], 0
+    for size in sizes:
+        pieces.append(x[(slice(None),) * axis + (slice(start, start + size),)])
+        start += size
+    return tuple(pieces)
+
+
+def chunk(x, chunks: int, dim: int = 0) -> tuple:
+    """At most `chunks` pieces along dim, each ceil(size / chunks) long but the last."""
+    if chunks < 1:
+        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    n = x.shape[normalize_dim("chunk", dim, x.ndim)]
+    return split(x, max(1, -(-n // chunks)), dim)

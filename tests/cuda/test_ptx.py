@@ -38,6 +38,7 @@ def _signatures(f):
         rng._draw: (types.uint64[:, ::1], a, i64, types.float64, types.float64),
         reduction._reduce: (i64, a, a, T6, T6, T6, T6, i64, i64),
         reduction._arg: (i64, a, I, T6, T6, T6, T6, i64),
+        reduction._cumsum: (a, a, i64, i64),
         shape._gather: (a, i64, T6, T6, a),
         shape._scatter: (a, a, i64, T6, T6),
         indexing._take: (a, I, a),

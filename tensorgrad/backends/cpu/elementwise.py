@@ -6,6 +6,8 @@ __all__ = [
     "add", "subtract", "multiply", "divide", "negative", "power", "exp", "log", "sqrt", "abs",
     "sign", "maximum", "minimum", "relu", "relu_backward", "relu_mask", "sigmoid", "tanh", "where",
     "clip", "cast", "compare", "logical", "clamp_mask", "inplace", "add_rows_", "fill",
+    "sin", "cos", "log1p", "expm1", "floor", "ceil", "round", "trunc", "remainder",
+    "floor_divide",
 ]
 
 add = np.add
@@ -24,6 +26,16 @@ minimum = np.minimum
 tanh = np.tanh
 where = np.where
 clip = np.clip
+sin = np.sin
+cos = np.cos
+log1p = np.log1p
+expm1 = np.expm1
+floor = np.floor
+ceil = np.ceil
+round = np.round  # noqa: A001  (half to even, as PyTorch's)
+trunc = np.trunc
+remainder = np.remainder  # the divisor's sign (Python's %, PyTorch's remainder)
+floor_divide = np.floor_divide
 
 
 # From this many elements on, ReLU, its backward and the bias add run as Numba kernels on all

@@ -17,12 +17,14 @@ __all__ = [
     "sign", "maximum", "minimum", "relu", "relu_mask", "sigmoid", "tanh", "where", "clip",
     "cast", "compare", "logical", "clamp_mask", "isfinite", "isnan", "sigmoid_backward",
     "relu_backward", "tanh_backward", "inplace", "add_rows_", "erf", "adam_step", "KERNELS",
+    "sin", "cos", "log1p", "expm1", "floor", "ceil", "round", "trunc", "remainder",
+    "floor_divide",
 ]
 
-ADD, SUB, MUL, DIV, POW, MAX, MIN, SIG_BWD, TANH_BWD, RELU_BWD = range(10)
+ADD, SUB, MUL, DIV, POW, MAX, MIN, SIG_BWD, TANH_BWD, RELU_BWD, REM, FLOORDIV = range(12)
 EQ, NE, LT, LE, GT, GE, AND, OR, XOR = range(9)
 (NEG, EXP, LOG, SQRT, ABS, SIGN, RELU, RELU_MASK, SIGMOID, TANH, ISFINITE, ISNAN,
- NOT, IDENTITY, ERF) = range(15)
+ NOT, IDENTITY, ERF, SIN, COS, LOG1P, EXPM1, FLOOR, CEIL, ROUND, TRUNC) = range(23)
 
 
 @cuda.jit(device=True, inline=True)
@@ -57,6 +59,10 @@ def _arith(op, x, y):
         return y * x * (1 - x)
     if op == RELU_BWD:  # x = the ReLU's output, y = gy
         return y if x > 0 else y * 0  # gy * [y > 0], NaN * 0 included
+    if op == REM:  # the divisor's sign, as Python's % (x - floor(x / y) * y for floats)
+        return x % y
+    if op == FLOORDIV:
+        return x // y
     return y * (1 - x * x)  # TANH_BWD
 
 
@@ -119,7 +125,36 @@ def _math(op, x):
         return math.tanh(x)
     if op == ERF:
         return math.erf(x)
+    if op == SIN:
+        return math.sin(x)
+    if op == COS:
+        return math.cos(x)
+    if op == LOG1P:
+        return math.log1p(x) if x >= -1 else math.nan
+    if op == EXPM1:
+        return math.expm1(x)
+    if op == FLOOR:
+        return _floor(x)
+    if op == CEIL:
+        return -_floor(-x)
+    if op == ROUND:  # half to even, as numpy's and PyTorch's
+        f = _floor(x)
+        d = x - f  # exact
+        if d > 0.5 or (d == 0.5 and f % 2 != 0):
+            return f + 1
+        return f
+    if op == TRUNC:
+        return _floor(x) if x >= 0 else -_floor(-x)
     return x  # IDENTITY (a cast: the store converts)
+
+
+@cuda.jit(device=True, inline=True)
+def _floor(x):
+    """floor(x) as a float (math.floor returns an int: no NaN, no infinity, overflow past
+    2^63): x less its fractional part x % 1, both exact in IEEE arithmetic."""
+    if math.isinf(x) or math.isnan(x):
+        return x
+    return x - x % 1.0
 
 
 @cuda.jit
@@ -210,6 +245,7 @@ add, subtract, multiply, divide = (_arith_op(k) for k in (ADD, SUB, MUL, DIV))
 power, maximum, minimum = (_arith_op(k) for k in (POW, MAX, MIN))
 sigmoid_backward, tanh_backward = _arith_op(SIG_BWD), _arith_op(TANH_BWD)
 relu_backward = _arith_op(RELU_BWD)
+remainder, floor_divide = _arith_op(REM), _arith_op(FLOORDIV)
 
 _COMPARE = {"eq": EQ, "ne": NE, "lt": LT, "le": LE, "gt": GT, "ge": GE}
 _LOGICAL = {"and": AND, "or": OR, "xor": XOR}
@@ -239,6 +275,8 @@ def _unary_op(op, keep_dtype=True):
 negative, exp, log, sqrt = (_unary_op(k) for k in (NEG, EXP, LOG, SQRT))
 abs, sign, relu, relu_mask = (_unary_op(k) for k in (ABS, SIGN, RELU, RELU_MASK))  # noqa: A001
 sigmoid, tanh, erf = _unary_op(SIGMOID), _unary_op(TANH), _unary_op(ERF)
+sin, cos, log1p, expm1 = (_unary_op(k) for k in (SIN, COS, LOG1P, EXPM1))
+floor, ceil, round, trunc = (_unary_op(k) for k in (FLOOR, CEIL, ROUND, TRUNC))  # noqa: A001
 
 
 def cast(x, dtype):

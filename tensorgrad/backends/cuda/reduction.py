@@ -12,7 +12,8 @@ from .elementwise import _offset
 from .launch import contiguous_strides, launch, padded
 from .memory import empty, flat, to_host
 
-__all__ = ["sum", "mean", "amax", "amin", "var", "argmax", "argmin", "all_finite"]
+__all__ = ["sum", "mean", "amax", "amin", "var", "argmax", "argmin", "all_finite", "cumsum",
+           "argsort"]
 
 SUM, MEAN, MAX, MIN, VAR, ARGMAX, ARGMIN = range(7)
 
@@ -136,4 +137,34 @@ def all_finite(x) -> bool:
     return bool(to_host(isfinite(x)).all())
 
 
-KERNELS = {"_reduce": _reduce, "_arg": _arg}
+@cuda.jit
+def _cumsum(x, out, n, inner):
+    """One thread per line along the summed axis of a contiguous (outer, n, inner) array."""
+    t = cuda.grid(1)
+    if t >= out.size // max(n, 1):
+        return
+    base = (t // inner) * n * inner + t % inner
+    acc = x[base] * 0
+    for k in range(n):
+        acc += x[base + k * inner]
+        out[base + k * inner] = acc
+
+
+def cumsum(x, axis):
+    out = empty(x.shape, x.dtype)  # device arrays here are contiguous
+    n = int(x.shape[axis])
+    inner = int(np.prod(x.shape[axis + 1:], dtype=np.int64))
+    if out.size:
+        launch(_cumsum, out.size // n, flat(x), flat(out), n, inner)
+    return out
+
+
+def argsort(x, axis):
+    """Stable ascending order along axis, computed on the host (a copy each way): sorting
+    kernels are future work."""
+    from .memory import asarray
+
+    return asarray(np.argsort(to_host(x), axis=axis, kind="stable"))
+
+
+KERNELS = {"_reduce": _reduce, "_arg": _arg, "_cumsum": _cumsum}
