@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 import tensorgrad as tg
-from tensorgrad import (  # noqa: F401  (re-exports)  # noqa: F401
+from tensorgrad import (  # noqa: F401  (re-exports)
     Tensor,
     avg_pool2d,
     conv2d,
@@ -19,6 +19,7 @@ from tensorgrad import (  # noqa: F401  (re-exports)  # noqa: F401
     log_softmax,
     logsumexp,
     max_pool2d,
+    pad,
     softmax,
 )
 
@@ -58,6 +59,68 @@ def sigmoid(x: Tensor) -> Tensor:
 
 def tanh(x: Tensor) -> Tensor:
     return tg.tanh(x)
+
+
+def silu(x: Tensor) -> Tensor:
+    """x sigmoid(x) (swish)."""
+    return x * tg.sigmoid(x)
+
+
+def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (PyTorch's); exp sees
+    at most the threshold, so nothing overflows."""
+    bx = x * beta if beta != 1 else x
+    soft = tg.minimum(bx, float(threshold)).exp().log1p()
+    return tg.where(bx > threshold, x, soft / beta if beta != 1 else soft)
+
+
+def mish(x: Tensor) -> Tensor:
+    """x tanh(softplus(x))."""
+    return x * softplus(x).tanh()
+
+
+def logsigmoid(x: Tensor) -> Tensor:
+    """log(sigmoid(x)) = min(x, 0) - log(1 + exp(-|x|)), finite for any x."""
+    return tg.minimum(x, 0.0) - (-x.abs()).exp().log1p()
+
+
+def softsign(x: Tensor) -> Tensor:
+    """x / (1 + |x|)."""
+    return x / (x.abs() + 1.0)
+
+
+def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """x clamped to [min_val, max_val]."""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val {min_val} is above max_val {max_val}")
+    return tg.clamp(x, min_val, max_val)
+
+
+def relu6(x: Tensor) -> Tensor:
+    """min(max(x, 0), 6)."""
+    return tg.clamp(x, 0.0, 6.0)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(x: Tensor) -> Tensor:
+    """scale (x for x > 0, alpha (exp(x) - 1) otherwise), the self-normalising constants."""
+    return elu(x, _SELU_ALPHA) * _SELU_SCALE
+
+
+def normalize(x: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """x / max(||x||_p, eps) along dim."""
+    return x / tg.clamp(x.norm(p, dim=dim, keepdim=True), min=eps)
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """The cosine of the angle between x1 and x2 along dim (broadcast together): each divided
+    by its norm clamped at eps, then their dot product (PyTorch's)."""
+    a = x1 / tg.clamp(x1.norm(dim=dim, keepdim=True), min=eps)
+    b = x2 / tg.clamp(x2.norm(dim=dim, keepdim=True), min=eps)
+    return (a * b).sum(dim)
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
@@ -103,6 +166,48 @@ def l1_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
     target = _as_target(target, input)
     _same_shape("l1_loss", input, target)
     return _reduce((input - target).abs(), reduction, "l1_loss")
+
+
+def smooth_l1_loss(input: Tensor, target, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (d = input - target); beta = 0 is
+    the L1 loss."""
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+    target = _as_target(target, input)
+    _same_shape("smooth_l1_loss", input, target)
+    d = (input - target).abs()
+    if beta == 0:
+        return _reduce(d, reduction, "smooth_l1_loss")
+    loss = tg.where(d < beta, d * d * (0.5 / beta), d - 0.5 * beta)
+    return _reduce(loss, reduction, "smooth_l1_loss")
+
+
+def huber_loss(input: Tensor, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+    """0.5 d^2 where |d| <= delta, else delta (|d| - 0.5 delta)."""
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    target = _as_target(target, input)
+    _same_shape("huber_loss", input, target)
+    d = (input - target).abs()
+    loss = tg.where(d <= delta, d * d * 0.5, (d - 0.5 * delta) * delta)
+    return _reduce(loss, reduction, "huber_loss")
+
+
+def kl_div(input: Tensor, target, reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """sum target (log target - input) for log-probabilities input (PyTorch's argument order:
+    the model's log-probabilities first); 0 where target is 0. reduction 'batchmean' divides
+    the sum by the batch size (the KL divergence itself), 'mean' by the element count."""
+    target = _as_target(target, input)
+    _same_shape("kl_div", input, target)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        positive = target > 0
+        log_t = tg.where(positive, target, 1.0).log()
+        loss = tg.where(positive, target * (log_t - input), 0.0)
+    if reduction == "batchmean":
+        return loss.sum() / (input.shape[0] if input.ndim else 1)
+    return _reduce(loss, reduction, "kl_div")
 
 
 def _as_target(target, like: Tensor) -> Tensor:
@@ -265,3 +370,63 @@ def one_hot(labels, num_classes: int = -1) -> Tensor:
     if num_classes < 0:
         num_classes = int(labels.max()) + 1
     return tg.tensor(np.eye(num_classes, dtype=np.int64)[labels])
+
+
+# ----- 1-d convolution and pooling, as 2-d ones over a height of 1 -----------------------------
+
+
+def _one(v, name, op):
+    if isinstance(v, str):
+        return v
+    if isinstance(v, (tuple, list)):
+        if len(v) != 1:
+            raise ValueError(f"{op}: {name} must be an int or a 1-tuple, got {v}")
+        v = v[0]
+    return int(v)
+
+
+def _pair1(v, name, op, fill):
+    v = _one(v, name, op)
+    return v if isinstance(v, str) else (fill, v)
+
+
+def _input1(x: Tensor, op: str) -> Tensor:
+    if x.ndim not in (2, 3):
+        raise tg.ShapeError(f"{op}: expected input of shape (N, C, L) or (C, L), got "
+                            f"{tuple(x.shape)}")
+    return x.unsqueeze(-2)
+
+
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+           dilation=1, groups: int = 1) -> Tensor:
+    """input (N, C_in, L), weight (C_out, C_in/groups, k): conv2d over a height of 1."""
+    if weight.ndim != 3:
+        raise tg.ShapeError(f"conv1d: expected a 3-d weight (C_out, C_in/groups, k), got "
+                            f"{tuple(weight.shape)}")
+    y = conv2d(_input1(input, "conv1d"), weight.unsqueeze(-2), bias,
+               _pair1(stride, "stride", "conv1d", 1), _pair1(padding, "padding", "conv1d", 0),
+               _pair1(dilation, "dilation", "conv1d", 1), groups)
+    return y.squeeze(-2)
+
+
+def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False):
+    """max_pool2d over a height of 1; indices count positions along L."""
+    out = max_pool2d(_input1(input, "max_pool1d"), _pair1(kernel_size, "kernel_size",
+                                                          "max_pool1d", 1),
+                     None if stride is None else _pair1(stride, "stride", "max_pool1d", 1),
+                     _pair1(padding, "padding", "max_pool1d", 0),
+                     _pair1(dilation, "dilation", "max_pool1d", 1), ceil_mode, return_indices)
+    if return_indices:
+        return out[0].squeeze(-2), out[1].squeeze(-2)
+    return out.squeeze(-2)
+
+
+def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True) -> Tensor:
+    """avg_pool2d over a height of 1."""
+    return avg_pool2d(_input1(input, "avg_pool1d"), _pair1(kernel_size, "kernel_size",
+                                                           "avg_pool1d", 1),
+                      None if stride is None else _pair1(stride, "stride", "avg_pool1d", 1),
+                      _pair1(padding, "padding", "avg_pool1d", 0), ceil_mode,
+                      count_include_pad).squeeze(-2)

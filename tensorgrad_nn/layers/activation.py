@@ -55,6 +55,71 @@ class GELU(Module):
         return F.gelu(x, self.approximate)
 
 
+class _OneCall(Module):
+    """An activation that is one call of tensorgrad_nn.functional with fixed arguments."""
+
+    fn = staticmethod(lambda x: x)
+
+    def forward(self, x):
+        return type(self).fn(x)
+
+
+class SiLU(_OneCall):
+    """x sigmoid(x)."""
+
+    fn = staticmethod(F.silu)
+
+
+class Mish(_OneCall):
+    """x tanh(softplus(x))."""
+
+    fn = staticmethod(F.mish)
+
+
+class LogSigmoid(_OneCall):
+    fn = staticmethod(F.logsigmoid)
+
+
+class Softsign(_OneCall):
+    fn = staticmethod(F.softsign)
+
+
+class ReLU6(_OneCall):
+    fn = staticmethod(F.relu6)
+
+
+class SELU(_OneCall):
+    fn = staticmethod(F.selu)
+
+
+class Softplus(Module):
+    """log(1 + exp(beta x)) / beta, linear past the threshold."""
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0):
+        super().__init__()
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, x):
+        return F.softplus(x, self.beta, self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Hardtanh(Module):
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0):
+        super().__init__()
+        if min_val > max_val:
+            raise ValueError(f"Hardtanh: min_val {min_val} is above max_val {max_val}")
+        self.min_val, self.max_val = min_val, max_val
+
+    def forward(self, x):
+        return F.hardtanh(x, self.min_val, self.max_val)
+
+    def extra_repr(self) -> str:
+        return f"min_val={self.min_val}, max_val={self.max_val}"
+
+
 class Sigmoid(Module):
     def forward(self, x):
         return tg.sigmoid(x)

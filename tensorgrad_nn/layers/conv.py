@@ -6,6 +6,7 @@ import math
 
 import tensorgrad as tg
 
+from .. import functional as F
 from .. import init
 from ..module import Module, Parameter, UninitializedParameter
 from .linear import seed_init
@@ -84,6 +85,66 @@ class Conv2d(Module):
             s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
+        return s
+
+
+class Conv1d(Module):
+    """x: (N, C_in, L) -> (N, C_out, L'); W: (C_out, C_in/groups, k), initialised as PyTorch's.
+    Runs as a 2-d convolution over a height of 1, on the same kernels."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 dtype=None, device=None):
+        super().__init__()
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(f"Conv1d: padding_mode must be one of "
+                             f"{', '.join(map(repr, _PADDING_MODES))}, got {padding_mode!r}")
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"Conv1d: in_channels {in_channels} and out_channels "
+                             f"{out_channels} must be divisible by groups={groups}")
+        one = F._one
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = (one(kernel_size, "kernel_size", "Conv1d"),)
+        self.stride = (one(stride, "stride", "Conv1d"),)
+        pad = one(padding, "padding", "Conv1d")
+        self.padding = pad if isinstance(pad, str) else (pad,)
+        self.dilation, self.groups = (one(dilation, "dilation", "Conv1d"),), groups
+        self.padding_mode = padding_mode
+        self.weight = Parameter(tg.empty(out_channels, in_channels // groups,
+                                         *self.kernel_size, dtype=dtype, device=device))
+        if bias:
+            self.bias = Parameter(tg.empty(out_channels, dtype=dtype, device=device))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    reset_parameters = Conv2d.reset_parameters
+
+    def forward(self, x):
+        if self.padding_mode == "zeros":
+            return F.conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                            self.groups)
+        if self.padding == "valid":
+            left = right = 0
+        elif self.padding == "same":
+            total = self.dilation[0] * (self.kernel_size[0] - 1)
+            left, right = total // 2, total - total // 2
+        else:
+            left = right = self.padding[0]
+        return F.conv1d(tg.pad(x, (left, right), mode=self.padding_mode), self.weight,
+                        self.bias, self.stride, 0, self.dilation, self.groups)
+
+    def extra_repr(self) -> str:
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+             f"stride={self.stride}")
+        if self.padding not in ((0,), "valid"):
+            s += f", padding={self.padding}"
+        if self.dilation != (1,):
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode!r}"
         return s
 
 

@@ -265,6 +265,16 @@ def test_embedding_padding_idx_starts_at_zero_and_gets_no_gradient():
     (nn.Softmax(1), lambda x: np.exp(x) / np.exp(x).sum(1, keepdims=True)),
     (nn.LogSoftmax(1), lambda x: x - np.log(np.exp(x).sum(1, keepdims=True))),
     (nn.Elementwise("Tanh"), np.tanh),
+    (nn.SiLU(), lambda x: x / (1 + np.exp(-x))),
+    (nn.Softplus(), lambda x: np.log1p(np.exp(x))),
+    (nn.Softplus(2.0, 1.5), lambda x: np.where(2 * x > 1.5, x, np.log1p(np.exp(2 * x)) / 2)),
+    (nn.Mish(), lambda x: x * np.tanh(np.log1p(np.exp(x)))),
+    (nn.LogSigmoid(), lambda x: -np.log1p(np.exp(-x))),
+    (nn.Softsign(), lambda x: x / (1 + np.abs(x))),
+    (nn.Hardtanh(-0.5, 1.0), lambda x: np.clip(x, -0.5, 1.0)),
+    (nn.ReLU6(), lambda x: np.clip(x, 0, 6)),
+    (nn.SELU(), lambda x: 1.0507009873554805 * np.where(x > 0, x, 1.6732632423543772
+                                                        * (np.exp(x) - 1))),
     (nn.Identity(), lambda x: x),
     (nn.Flatten(), lambda x: x.reshape(len(x), -1)),
     (nn.Reshape(2, 2), lambda x: x.reshape(len(x), 2, 2)),
@@ -273,3 +283,24 @@ def test_activation_and_shape_layers(layer, ref):
     x = rng.uniform(0.2, 2.0, size=(3, 4)) * rng.choice([-1, 1], size=(3, 4))
     assert np.allclose(layer(tg.tensor(x)).detach().numpy(), ref(x))
     gradcheck(layer, tg.tensor(x))
+
+
+@pytest.mark.parametrize("conf", [dict(), dict(stride=2, padding=1),
+                                  dict(dilation=2, padding=2, groups=2)])
+def test_conv1d_and_1d_pooling_match_2d_references_over_a_height_of_one(conf):
+    x = rng.standard_normal((2, 4, 11))
+    layer = _params_f64(nn.Conv1d(4, 6, 3, **conf))
+    assert layer.weight.shape == (6, 4 // conf.get("groups", 1), 3)
+    w, b = layer.weight.detach().numpy(), layer.bias.detach().numpy()
+    conf2 = {k: (1, v) if k != "groups" else v for k, v in conf.items()}
+    if "padding" in conf2:
+        conf2["padding"] = (0, conf["padding"])
+    ref = ref_conv2d(x[:, :, None], w[:, :, None], **conf2)[:, :, 0] + b[:, None]
+    assert np.allclose(layer(tg.tensor(x)).detach().numpy(), ref)
+    gradcheck(lambda t: layer(t), tg.tensor(x[:1]))
+    mp = nn.MaxPool1d(3, 2, 1, ceil_mode=True)(tg.tensor(x)).numpy()
+    assert np.allclose(mp, ref_max_pool2d(x[:, :, None], (1, 3), (1, 2), (0, 1),
+                                          ceil_mode=True)[:, :, 0])
+    ap = nn.AvgPool1d(2, count_include_pad=False, padding=1)(tg.tensor(x)).numpy()
+    assert np.allclose(ap, ref_avg_pool2d(x[:, :, None], (1, 2), (1, 2), (0, 1),
+                                          count_include_pad=False)[:, :, 0])

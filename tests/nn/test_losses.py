@@ -146,3 +146,42 @@ def test_slugnet_softmax_categorical_cross_entropy_on_probabilities():
 def test_loss_shape_mismatch_is_a_clear_error():
     with pytest.raises(tg.ShapeError, match="mse_loss: input shape \\(3,\\) and target shape"):
         F.mse_loss(tg.ones(3), tg.ones(4))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_smooth_l1_huber_and_kl_div_match_numpy(reduction):
+    a, b = rng.standard_normal((4, 5)) * 2, rng.standard_normal((4, 5))
+    d = np.abs(a - b)
+    red = {"mean": np.mean, "sum": np.sum, "none": lambda v: v}[reduction]
+    for beta in (1.0, 0.5):
+        ref = red(np.where(d < beta, 0.5 * d ** 2 / beta, d - 0.5 * beta))
+        got = nn.SmoothL1Loss(reduction, beta)(tg.tensor(a), tg.tensor(b))
+        assert np.allclose(got.numpy(), ref)
+    assert np.allclose(F.smooth_l1_loss(tg.tensor(a), tg.tensor(b), reduction, 0.0).numpy(),
+                       red(d))
+    ref = red(np.where(d <= 1.5, 0.5 * d ** 2, 1.5 * (d - 0.75)))
+    assert np.allclose(nn.HuberLoss(reduction, 1.5)(tg.tensor(a), tg.tensor(b)).numpy(), ref)
+    gradcheck(lambda t: F.huber_loss(t, tg.tensor(b), reduction, 1.5), tg.tensor(a))
+    logq = _log_softmax(a)
+    p = np.exp(_log_softmax(b))
+    p[0, 1] = 0.0  # 0 log 0 counts as 0
+    pointwise = np.where(p > 0, p * (np.log(np.where(p > 0, p, 1)) - logq), 0)
+    assert np.allclose(nn.KLDivLoss(reduction)(tg.tensor(logq), tg.tensor(p)).numpy(),
+                       red(pointwise))
+    gradcheck(lambda t: F.kl_div(t, tg.tensor(p), reduction), tg.tensor(logq))
+    assert np.isclose(F.kl_div(tg.tensor(logq), tg.tensor(p), "batchmean").item(),
+                      pointwise.sum() / 4)
+    assert np.allclose(F.kl_div(tg.tensor(logq), tg.tensor(np.log(p + 0.1)), reduction,
+                                log_target=True).numpy(),
+                       red((p + 0.1) * (np.log(p + 0.1) - logq)))
+
+
+def test_normalize_and_cosine_similarity_match_numpy():
+    a, b = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    assert np.allclose(F.normalize(tg.tensor(a), dim=1).numpy(),
+                       a / np.linalg.norm(a, axis=1, keepdims=True))
+    cos = (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+    assert np.allclose(F.cosine_similarity(tg.tensor(a), tg.tensor(b)).numpy(), cos)
+    gradcheck(lambda s, t: F.cosine_similarity(s, t, dim=0), tg.tensor(a), tg.tensor(b))
+    zero = F.normalize(tg.zeros(2, 3, dtype=tg.float64, requires_grad=True))
+    assert not zero.detach().numpy().any()  # eps keeps a zero row at zero, not nan
