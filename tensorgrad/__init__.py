@@ -109,6 +109,7 @@ from .ops.reduction import (
     max,
     mean,
     min,
+    prod,
     sort,
     std,
     sum,

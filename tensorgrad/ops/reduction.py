@@ -119,6 +119,31 @@ class Var(Function):
         return gy * centered * (2.0 / dof if dof > 0 else float("nan"))
 
 
+class Prod(Function):
+    """y = prod_{dims} x;  dx = gy * (the product of the others): y / x where x != 0; where x is
+    a group's only zero, the product of the group's other elements; 0 where it has two zeros
+    (no division by zero anywhere)."""
+
+    @staticmethod
+    def forward(ctx, x, axes=None, keepdim=False):
+        ctx.axes, ctx.keepdim = axes, keepdim
+        y = ctx.backend.prod(x, axes, keepdim)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, y = ctx.saved_tensors
+        kept = _kept_shape(x.shape, ctx.axes)
+        if not ctx.keepdim:
+            gy, y = gy.reshape(kept), y.reshape(kept)
+        zero = x == 0
+        zeros = zero.to(np.int64).sum(ctx.axes, keepdim=True)
+        others = where(zero, 1.0, x).prod(ctx.axes, keepdim=True)  # a lone zero's partners
+        at_zero = where(zeros == 1, others, 0.0)
+        return gy * where(zero, at_zero, y / where(zero, 1.0, x))
+
+
 # ----- the functions users call ----------------------------------------------------------------
 
 
@@ -288,3 +313,12 @@ def topk(x, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) ->
         order = np.ascontiguousarray(order)
     indices = _constant(order, x)
     return SortResult(take_along_dim(x, indices, axis), indices)
+
+
+def prod(x, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    """The product over dim (all elements by default); small integers multiply as int64."""
+    if dtype is not None:
+        x = x.to(dtype)
+    elif x._data.dtype.kind in "bi" and x._data.dtype.itemsize < 8:
+        x = x.to(np.int64)
+    return Prod.apply(x, axes=normalize_dims("prod", dim, x.ndim), keepdim=keepdim)

@@ -91,3 +91,16 @@ def test_std_of_a_constant_sample_has_a_zero_gradient():
     assert np.array_equal(y.detach().numpy(), [0.0, np.std([2.0, 3.0], ddof=1)])
     expected = np.array([[0.0, -1.0], [0.0, 1.0]]) / (2 * np.std([2.0, 3.0], ddof=1))
     assert np.allclose(x.grad.numpy(), expected)
+
+
+def test_prod_gradient_with_zeros_is_the_product_of_the_others():
+    """Row 0 has one zero (its gradient there is the others' product, elsewhere 0), row 1 two
+    (all 0), row 2 none (y / x); no division warning on the way."""
+    x = tg.tensor(np.array([[1.5, 0.0, 2.0], [0.0, 0.0, 3.0], [1.0, 2.0, 4.0]]),
+                  requires_grad=True)
+    with np.errstate(all="raise"):
+        y = x.prod(1)
+        y.backward(tg.tensor([1.0, 1.0, 1.0]))
+    assert y.detach().numpy().tolist() == [0.0, 0.0, 8.0]
+    assert x.grad.numpy().tolist() == [[0.0, 3.0, 0.0], [0.0, 0.0, 0.0], [8.0, 4.0, 2.0]]
+    assert tg.tensor([[2, 3], [4, 5]], dtype=tg.int32).prod().item() == 120

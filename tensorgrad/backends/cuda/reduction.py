@@ -13,9 +13,9 @@ from .launch import contiguous_strides, launch, padded
 from .memory import empty, flat, to_host
 
 __all__ = ["sum", "mean", "amax", "amin", "var", "argmax", "argmin", "all_finite", "cumsum",
-           "argsort"]
+           "argsort", "prod"]
 
-SUM, MEAN, MAX, MIN, VAR, ARGMAX, ARGMIN = range(7)
+SUM, MEAN, MAX, MIN, VAR, ARGMAX, ARGMIN, PROD = range(8)
 
 
 @cuda.jit
@@ -27,9 +27,13 @@ def _reduce(op, x, out, keep_shape, keep_strides, red_shape, red_strides, count,
     acc = x[base] * 0
     if op == MAX or op == MIN:
         acc = x[base]
+    elif op == PROD:
+        acc += 1
     for r in range(count):
         v = x[base + _offset(r, red_shape, red_strides)]
-        if op == MAX:
+        if op == PROD:
+            acc *= v
+        elif op == MAX:
             if v > acc or v != v:
                 acc = v
         elif op == MIN:
@@ -87,7 +91,8 @@ def _run(op, x, axes, keepdims, dtype, ddof=0):
     if count == 0 or x.size == 0:  # nothing to read: sum 0, mean and var nan (as numpy)
         from .memory import full
 
-        return full(_out_shape(x, axes, keepdims), 0 if op == SUM else np.nan, dtype)
+        empty_value = 0 if op == SUM else (1 if op == PROD else np.nan)
+        return full(_out_shape(x, axes, keepdims), empty_value, dtype)
     out = empty(_out_shape(x, axes, keepdims), dtype)
     launch(_reduce, out.size, op, flat(x), flat(out) if out.ndim else out.reshape(1), ks, kst,
            rs, rst, count, ddof)
@@ -112,6 +117,10 @@ def amin(x, axes, keepdims):
 
 def var(x, axes, ddof, keepdims):
     return _run(VAR, x, axes, keepdims, x.dtype, ddof)
+
+
+def prod(x, axes, keepdims):
+    return _run(PROD, x, axes, keepdims, x.dtype)
 
 
 def _run_arg(op, x, axis, keepdims):
