@@ -64,7 +64,16 @@ from .dtypes import (
     uint8,
 )
 from .errors import DtypeError, ShapeError
-from .ops.composite import dot, log_softmax, logsumexp, masked_fill, norm, outer, softmax
+from .ops.composite import (
+    dot,
+    einsum,
+    log_softmax,
+    logsumexp,
+    masked_fill,
+    norm,
+    outer,
+    softmax,
+)
 from .ops.conv import conv2d, conv2d_weight, conv_transpose2d
 from .ops.elementwise import (
     abs,

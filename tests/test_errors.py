@@ -81,3 +81,17 @@ def test_backward_errors():
 def test_gradients_of_integer_tensors_are_refused():
     with pytest.raises(DtypeError):
         tg.tensor(np.arange(3), requires_grad=True)
+
+
+def test_einsum_errors_name_the_equation_and_shapes():
+    a, b = tg.ones(2, 3), tg.ones(4, 5)
+    with pytest.raises(ShapeError, match=r"einsum: 'ij,jk->ik': letter 'j' has sizes 3 and 4"):
+        tg.einsum("ij,jk->ik", a, b)
+    with pytest.raises(ValueError, match="names 2 operands, got 1"):
+        tg.einsum("ij,jk->ik", a)
+    with pytest.raises(ShapeError, match=r"subscripts 'ijk' for an operand of shape \(2, 3\)"):
+        tg.einsum("ijk->i", a)
+    with pytest.raises(ShapeError, match="output letters 'iz' are not among the inputs"):
+        tg.einsum("ij->iz", a)
+    with pytest.raises(ValueError, match="an output letter repeats"):
+        tg.einsum("ij->ii", a)

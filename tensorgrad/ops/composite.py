@@ -80,3 +80,128 @@ def dot(a, b) -> Tensor:
         raise ShapeError(f"dot: expected two 1-d tensors of one length, got shapes "
                          f"{shape_str(a.shape)} and {shape_str(b.shape)}")
     return a @ b
+
+
+def einsum(equation: str, *operands) -> Tensor:
+    """Einstein summation (numpy's and PyTorch's notation: 'ij,jk->ik', implicit outputs,
+    '...', repeated letters for diagonals), composed from permute, reshape, sum and batched
+    matmul, so it is differentiable to any order and runs on either device. Operands are
+    contracted left to right, each pair as one BLAS product over its batch letters."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    if not operands or not all(isinstance(t, Tensor) for t in operands):
+        raise TypeError("einsum: expected one or more tensors after the equation")
+    inputs, output = _parse_einsum(equation.replace(" ", ""), operands)
+    terms = []
+    for t, letters in zip(operands, inputs):
+        t, letters = _diagonals(t, letters)
+        terms.append((t, letters))
+    sizes: dict = {}
+    for t, letters in terms:
+        for letter, n in zip(letters, t.shape):
+            if sizes.get(letter, 1) not in (1, n) and n != 1:
+                raise ShapeError(f"einsum: {equation!r}: letter {letter!r} has sizes "
+                                 f"{sizes[letter]} and {n} (operand shapes "
+                                 f"{', '.join(shape_str(o.shape) for o in operands)})")
+            sizes[letter] = max(sizes.get(letter, 1), n)
+    t, letters = terms[0]
+    for k in range(1, len(terms) + 1):
+        later = set(output).union(*(set(ls) for _, ls in terms[k:]))
+        t, letters = _sum_out(t, letters, later)
+        if k == len(terms):
+            break
+        u, other = terms[k]
+        u, other = _sum_out(u, other, later | set(letters))
+        t, letters = _contract(t, letters, u, other, later, sizes)
+    if sorted(letters) != sorted(output):
+        raise ShapeError(f"einsum: {equation!r}: output letters {output!r} are not among the "
+                         "inputs'")
+    t = t.expand(tuple(sizes[c] for c in letters)) if letters else t
+    return t.permute(tuple(letters.index(c) for c in output)) if len(output) > 1 else t
+
+
+_ELLIPSIS = "".join(chr(c) for c in range(0x3B1, 0x3B1 + 24))  # Greek letters stand for '...'
+
+
+def _parse_einsum(equation, operands):
+    lhs, arrow, rhs = equation.partition("->")
+    specs = lhs.split(",")
+    if len(specs) != len(operands):
+        raise ValueError(f"einsum: {equation!r} names {len(specs)} operands, got "
+                         f"{len(operands)}")
+    ell = max((t.ndim - len(s.replace("...", "")) for s, t in zip(specs, operands)
+               if "..." in s), default=0)
+    inputs = []
+    for spec, t in zip(specs, operands):
+        plain = spec.replace("...", "")
+        if not all(c.isalpha() and c.isascii() for c in plain):
+            raise ValueError(f"einsum: {equation!r}: subscripts must be letters")
+        if "..." in spec:
+            n = t.ndim - len(plain)
+            spec = spec.replace("...", _ELLIPSIS[ell - n:ell])
+        if len(spec) != t.ndim:
+            raise ShapeError(f"einsum: {equation!r}: subscripts {spec!r} for an operand of "
+                             f"shape {shape_str(t.shape)}")
+        inputs.append(spec)
+    if arrow:
+        output = rhs.replace("...", _ELLIPSIS[:ell])
+    else:  # implicit: the ellipsis dims, then each letter used once, in alphabetical order
+        counts: dict = {}
+        for c in "".join(inputs):
+            counts[c] = counts.get(c, 0) + 1
+        output = _ELLIPSIS[:ell] + "".join(sorted(c for c, k in counts.items()
+                                                  if k == 1 and c not in _ELLIPSIS))
+    if len(set(output)) != len(output):
+        raise ValueError(f"einsum: {equation!r}: an output letter repeats")
+    return inputs, output
+
+
+def _diagonals(t, letters):
+    """Repeated letters within one operand ('ii'): their diagonal, as one axis at the end."""
+    while len(set(letters)) != len(letters):
+        c = next(c for c in letters if letters.count(c) > 1)
+        first = letters.index(c)
+        second = letters.index(c, first + 1)
+        if t.shape[first] != t.shape[second]:
+            raise ShapeError(f"einsum: letter {c!r} repeats over sizes {t.shape[first]} and "
+                             f"{t.shape[second]}")
+        rest = [i for i in range(t.ndim) if i not in (first, second)]
+        t = t.permute(tuple(rest) + (first, second))
+        diag = np.arange(t.shape[-1])
+        t = t[(Ellipsis, diag, diag)]
+        letters = "".join(letters[i] for i in rest) + c
+    return t, letters
+
+
+def _sum_out(t, letters, keep):
+    """Sum away the letters of t that nothing later needs."""
+    gone = tuple(i for i, c in enumerate(letters) if c not in keep)
+    if not gone:
+        return t, letters
+    return t.sum(gone), "".join(c for c in letters if c in keep)
+
+
+def _contract(a, la, b, lb, later, sizes):
+    """a (letters la) with b (lb) as one batched matmul: batch letters (in both, still needed),
+    contracted ones (in both, needed by nothing later), and each side's own."""
+    batch = [c for c in la if c in lb and c in later]
+    summed = [c for c in la if c in lb and c not in later]
+    left = [c for c in la if c not in lb]
+    right = [c for c in lb if c not in la]
+
+    def arrange(t, letters, order, shape):
+        t = t.permute(tuple(letters.index(c) for c in order)) if len(order) > 1 else t
+        full = tuple(sizes[c] if c in batch else t.shape[i] for i, c in enumerate(order))
+        if full != tuple(t.shape):  # a broadcast '...' dim of size 1
+            t = t.expand(full)
+        return t.reshape(shape)
+
+    nb = int(np.prod([sizes[c] for c in batch], dtype=np.int64))
+    nl = int(np.prod([sizes[c] for c in left], dtype=np.int64))
+    nk = int(np.prod([sizes[c] for c in summed], dtype=np.int64))
+    nr = int(np.prod([sizes[c] for c in right], dtype=np.int64))
+    a2 = arrange(a, la, batch + left + summed, (nb, nl, nk))
+    b2 = arrange(b, lb, batch + summed + right, (nb, nk, nr))
+    out = a2 @ b2
+    letters = batch + left + right
+    return out.reshape(tuple(sizes[c] for c in letters)), "".join(letters)
