@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from . import dtypes
@@ -257,7 +259,13 @@ class Tensor:
     def zero_(self) -> Tensor:
         return self.fill_(0)
 
-    # ----- in-place (non-differentiable; they bump the version counter) ----------------------
+    # ----- in-place ---------------------------------------------------------------------------
+    # Each bumps the version counter. Outside a graph (grad mode off, or neither this tensor
+    # nor the value written has a history) the array is changed in place and nothing else.
+    # On a graph (`out += identity` in a residual block, `logits[mask] = -inf`) the new value is
+    # computed out of place by differentiable ops from a copy of the old one, written back into
+    # this tensor's array (views still see it), and this tensor takes that computation's
+    # history, so gradients stay right (PyTorch rebases the same way).
 
     def _check_inplace(self, op: str) -> None:
         if self._requires_grad and self._node is None and _grad_on():
@@ -266,14 +274,57 @@ class Tensor:
                 "changed in place while grad mode is on; wrap the update in tensorgrad.no_grad()"
             )
 
+    def _on_graph(self, other=None) -> bool:
+        return _grad_on() and (self._node is not None or (
+            isinstance(other, Tensor) and other._requires_grad))
+
+    def _rebase(self, op: str, compute) -> Tensor:
+        """self = compute(old self), recorded on the tape (see above)."""
+        node = self._node
+        if node is not None and type(node).may_view and self._data.base is not None:
+            raise RuntimeError(
+                f"{op}: this tensor (shape {tuple(self.shape)}) is a view of another tensor on "
+                "the autograd graph, whose gradient an in-place change here would leave wrong; "
+                "clone() it first, or use an out-of-place op")
+        old = Tensor._make(self._device.backend.copy(self._data), self._device,
+                           self._requires_grad, node)
+        new = compute(old)
+        if tuple(new.shape) != tuple(self.shape):
+            from .errors import ShapeError
+
+            raise ShapeError(f"{op}: the result's shape {tuple(new.shape)} differs from the "
+                             f"tensor's {tuple(self.shape)} (an in-place op cannot grow it)")
+        if new._data.dtype != self._data.dtype:
+            new = new.to(self._data.dtype)
+        self._device.backend.setitem(self._data, Ellipsis, new._data)
+        self._bump()
+        node = new._node
+        self._node, self._requires_grad = node, new._requires_grad
+        if node is not None:  # the node's output is this tensor now, with this array
+            saved = getattr(node, "_saved", None)
+            if saved:
+                node._saved = tuple(self._data if a is new._data else a for a in saved)
+            if getattr(node, "_output", None) is not None:
+                node._output = weakref.ref(self)
+            if getattr(node, "_versions", None):
+                node._versions[-1] = self._vc[0]
+        return self
+
     def fill_(self, value) -> Tensor:
         self._check_inplace("fill_")
-        self._device.backend.fill(self._data, value)
+        if self._on_graph(value):
+            return self._rebase("fill_", lambda old: _ops().elementwise.where(
+                _all_true(old), value, old))
+        self._device.backend.fill(self._data, value._data if isinstance(value, Tensor)
+                                  else value)
         self._bump()
         return self
 
     def copy_(self, src) -> Tensor:
         self._check_inplace("copy_")
+        if self._on_graph(src):
+            return self._rebase("copy_", lambda old: _ops().elementwise.where(
+                _all_true(old), src.to(old.device), old))
         src = src._data if isinstance(src, Tensor) else np.asarray(src)
         self._device.backend.setitem(self._data, Ellipsis, self._device.backend.asarray(src))
         self._bump()
@@ -281,9 +332,13 @@ class Tensor:
 
     def _inplace(self, name: str, op: str, other) -> Tensor:
         self._check_inplace(name)
+        if isinstance(other, Tensor) and other._device is not self._device:
+            raise RuntimeError(f"{name}: tensors on {self._device} and {other._device}")
+        if self._on_graph(other):
+            ew = _ops().elementwise
+            fn = {"add": ew.add, "subtract": ew.sub, "multiply": ew.mul, "divide": ew.div}[op]
+            return self._rebase(name, lambda old: fn(old, other))
         if isinstance(other, Tensor):
-            if other._device is not self._device:
-                raise RuntimeError(f"{name}: tensors on {self._device} and {other._device}")
             other = other._data
         self._device.backend.inplace(op, self._data, other)
         self._bump()
@@ -310,8 +365,12 @@ class Tensor:
 
     def __setitem__(self, index, value) -> None:
         self._check_inplace("setitem")
+        index = _ops().indexing.normalize_index(index)
+        if self._on_graph(value):
+            self._rebase("setitem", lambda old: _put(old, index, value))
+            return
         value = value._data if isinstance(value, Tensor) else value
-        self._device.backend.setitem(self._data, _ops().indexing.normalize_index(index), value)
+        self._device.backend.setitem(self._data, index, value)
         self._bump()
 
     # ----- printing --------------------------------------------------------------------------
@@ -340,6 +399,28 @@ class Tensor:
     def __iter__(self):
         for i in range(len(self)):
             yield self[i]
+
+
+def _all_true(like: Tensor) -> Tensor:
+    return Tensor._make(like._device.backend.full(like._data.shape, True, np.bool_),
+                        like._device, False, None)
+
+
+def _put(old: Tensor, index, value) -> Tensor:
+    """old with value written at index, out of place and differentiable in both (a where over
+    the index's mask; a tensor value is scattered into place by index_add, getitem's adjoint)."""
+    ops = _ops()
+    shape = tuple(old.shape)
+    mask = np.zeros(shape, dtype=np.bool_)
+    mask[index] = True
+    cond = Tensor._make(old._device.backend.asarray(mask), old._device, False, None)
+    if isinstance(value, Tensor):
+        region = np.broadcast_to(np.empty((), dtype=np.bool_), shape)[index].shape
+        value = value.to(old.device).to(old.dtype)
+        if tuple(value.shape) != region:
+            value = value.expand(region)
+        value = ops.indexing.index_add(value, index, shape)
+    return ops.elementwise.where(cond, value, old)
 
 
 def _grad_on() -> bool:

@@ -7,6 +7,7 @@ import pytest
 
 import tensorgrad as tg
 from tensorgrad.ops._util import _SCALARS
+from tensorgrad.testing import gradcheck
 
 
 def test_tensor_used_twice_gets_both_contributions():
@@ -206,3 +207,44 @@ def test_scalar_operators_record_the_same_node_every_time(expr, value, slope, dt
         assert np.allclose(y.detach().numpy(), data * slope + shift)
         (y * y).sum().backward()
         assert np.allclose(x.grad.numpy(), 2 * (data * slope + shift) * slope)
+
+
+def test_in_place_ops_on_the_graph_record_their_gradient():
+    """`out += x` (a residual), `y *= w`, `y[i] = v`, `y[mask] = c`, `fill_`, `copy_` on
+    tensors with a history: the gradients are those of the out-of-place computation, checked
+    against closed forms and by finite differences."""
+    rng = np.random.default_rng(0)
+    xv, wv = rng.standard_normal((3, 3)), rng.standard_normal((3, 3))
+    x, w = tg.tensor(xv, requires_grad=True), tg.tensor(wv, requires_grad=True)
+    out = x @ w
+    out += x  # residual: d/dx = gy w^T + gy
+    out.sum().backward()
+    ones = np.ones((3, 3))
+    assert np.allclose(x.grad.numpy(), ones @ wv.T + ones)
+    assert np.allclose(w.grad.numpy(), xv.T @ ones)
+
+    def f(a, b):
+        y = a * 2.0
+        y *= b  # y = 2ab
+        y[0] = b[1] * 3.0  # row 0 replaced: no gradient to a[0]
+        y[y > 1.0] = 0.5  # a constant where the mask holds
+        z = y * 1.0
+        z.sub_(a)
+        return z.sum()
+
+    gradcheck(f, tg.tensor(xv), tg.tensor(wv))
+    a = tg.tensor(xv, requires_grad=True)
+    y = a * 2.0
+    y[0] = 7.0
+    y.sum().backward()
+    assert a.grad.numpy().tolist() == [[0.0] * 3, [2.0] * 3, [2.0] * 3]
+    b = tg.tensor([1.0, 2.0], requires_grad=True)
+    c = b * 1.0
+    c.copy_(b * b)
+    c.sum().backward()
+    assert b.grad.tolist() == [2.0, 4.0]
+    d = tg.tensor([1.0, 2.0], requires_grad=True)
+    e = d * 5.0
+    e.fill_(3.0)
+    (e * d).sum().backward()  # e is a constant 3 now: d/dd = 3
+    assert d.grad.tolist() == [3.0, 3.0]

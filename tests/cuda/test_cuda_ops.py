@@ -231,3 +231,19 @@ def test_max_pool_windows_of_padding_only_on_cuda():
     assert np.array_equal(gx.detach().cpu().numpy(), np.zeros(x.shape))
     (ggy,) = tg.autograd.grad([gx.sum()], [gy])
     assert np.array_equal(ggy.cpu().numpy(), np.zeros(y.shape))
+
+
+def test_in_place_ops_on_the_graph_on_cuda_match_cpu():
+    def run(device):
+        x = tg.tensor(np.arange(6.0, dtype=np.float32).reshape(2, 3), device=device,
+                      requires_grad=True)
+        y = x * 2.0
+        y[0] = 5.0
+        y += x
+        y[y > 8] = 0.0
+        y.mul_(x)
+        y.sum().backward()
+        return y.detach().cpu().numpy(), x.grad.cpu().numpy()
+
+    for got, want in zip(run("cuda"), run("cpu")):
+        assert np.allclose(got, want)
