@@ -265,7 +265,9 @@ class Tensor:
     # On a graph (`out += identity` in a residual block, `logits[mask] = -inf`) the new value is
     # computed out of place by differentiable ops from a copy of the old one, written back into
     # this tensor's array (views still see it), and this tensor takes that computation's
-    # history, so gradients stay right (PyTorch rebases the same way).
+    # history, so gradients stay right (PyTorch rebases the same way). Where PyTorch would also
+    # rewrite the history of views (an in-place change of a view on the graph, or of a tensor
+    # whose view is on the graph), this refuses with an error instead of a wrong gradient.
 
     def _check_inplace(self, op: str) -> None:
         if self._requires_grad and self._node is None and _grad_on():
@@ -286,6 +288,16 @@ class Tensor:
                 f"{op}: this tensor (shape {tuple(self.shape)}) is a view of another tensor on "
                 "the autograd graph, whose gradient an in-place change here would leave wrong; "
                 "clone() it first, or use an out-of-place op")
+        # views of this tensor on the graph (the counter list holds weak references to them
+        # after the count): they would see the new values but keep the old history
+        for ref in self._vc[1:]:
+            view = ref()
+            if view is not None and view is not self and view._node is not None:
+                raise RuntimeError(
+                    f"{op}: a view of this tensor (shape {tuple(view.shape)} of "
+                    f"{tuple(self.shape)}) is on the autograd graph and would see the new "
+                    "values with its old history, leaving gradients wrong; clone() the view, "
+                    "or use an out-of-place op")
         old = Tensor._make(self._device.backend.copy(self._data), self._device,
                            self._requires_grad, node)
         new = compute(old)

@@ -254,6 +254,10 @@ def _record(cls, ctx, args, needs, out):
             ctx._trace = _user_frame()
         result._requires_grad = True
         result._node = ctx
+        if version is not None:  # a view on the graph: its base's in-place changes must see it
+            if len(version) > 8:  # drop the views that are gone (a weight's .T every step)
+                version[1:] = [r for r in version[1:] if r() is not None]
+            version.append(weakref.ref(result))
         if ctx._saved:  # the output is found again, and version-checked, by saved_tensors
             ctx._versions = [a._vc[0] if isinstance(a, Tensor) else 0 for a in args]
             ctx._versions.append(result._vc[0])

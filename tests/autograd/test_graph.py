@@ -248,3 +248,20 @@ def test_in_place_ops_on_the_graph_record_their_gradient():
     e.fill_(3.0)
     (e * d).sum().backward()  # e is a constant 3 now: d/dd = 3
     assert d.grad.tolist() == [3.0, 3.0]
+
+
+def test_in_place_change_with_a_view_on_the_graph_is_refused_not_wrong():
+    """A view shares its base's array: after an in-place change of either it would hold the new
+    values with the old history. Both directions are refused while the view is on the graph;
+    once it is gone the base may change."""
+    x = tg.tensor(np.ones(4), requires_grad=True)
+    y = x * 2.0
+    v = y[0:2]
+    with pytest.raises(RuntimeError, match=r"mul_: a view of this tensor \(shape \(2,\) of "):
+        y.mul_(3.0)
+    with pytest.raises(RuntimeError, match="is a view of another tensor on the autograd graph"):
+        v += 1.0
+    del v
+    y.mul_(3.0)
+    y.sum().backward()
+    assert x.grad.tolist() == [6.0] * 4
