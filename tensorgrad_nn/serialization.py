@@ -52,8 +52,12 @@ def _flatten(obj, path, tensors):
         return {"__value__": obj}
     if isinstance(obj, (np.integer, np.floating, np.bool_)):
         return {"__value__": obj.item()}
+    hint = ""
+    if hasattr(obj, "state_dict"):  # a module or an optimizer: its state, never its code
+        hint = (f"; save its state_dict() instead, and restore it with "
+                f"{type(obj).__name__.lower()}.load_state_dict(load(path))")
     raise TypeError(f"save: cannot store a {type(obj).__name__} (tensors, arrays, dicts, lists "
-                    "and plain numbers/strings only)")
+                    f"and plain numbers/strings only){hint}")
 
 
 def _is_flat_state_dict(obj) -> bool:

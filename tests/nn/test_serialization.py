@@ -99,3 +99,12 @@ def test_interrupted_save_leaves_previous_checkpoint(tmp_path, monkeypatch):
         nn.save(nn.Linear(3, 3).state_dict(), path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["ck.safetensors"]
+
+
+def test_saving_a_module_itself_says_to_save_its_state(tmp_path):
+    model = nn.Sequential(nn.Linear(2, 2))
+    with pytest.raises(TypeError, match=r"cannot store a Sequential .* save its state_dict\(\) "
+                                        r"instead, and restore it with "
+                                        r"sequential.load_state_dict\(load\(path\)\)"):
+        nn.save(model, tmp_path / "m.safetensors")
+    assert not (tmp_path / "m.safetensors").exists()
