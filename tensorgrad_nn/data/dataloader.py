@@ -12,16 +12,22 @@ class DataLoader:
 
     shuffle uses `generator` (a numpy Generator) or, by default, a generator seeded from
     tensorgrad's seed, so tg.manual_seed(s) makes the order reproducible. Datasets with
-    get_batch (TensorDataset) are read with one fancy index per batch.
+    get_batch (TensorDataset) are read with one fancy index per batch, unless a collate_fn is
+    given: it receives the list of samples (dataset[i]) and returns the batch, as PyTorch's.
+    Batches are made in this process (num_workers=0 only).
     """
 
     def __init__(self, dataset, batch_size: int = 1, shuffle: bool = False,
-                 drop_last: bool = False, generator: np.random.Generator | None = None):
+                 drop_last: bool = False, generator: np.random.Generator | None = None,
+                 collate_fn=None, num_workers: int = 0):
         if batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be positive, got {batch_size}")
+        if num_workers != 0:
+            raise ValueError(f"DataLoader: num_workers={num_workers}: batches are made in this "
+                             "process only (num_workers=0)")
         self.dataset, self.batch_size = dataset, int(batch_size)
         self.shuffle, self.drop_last = shuffle, drop_last
-        self.generator = generator
+        self.generator, self.collate_fn = generator, collate_fn
 
     def __len__(self) -> int:
         n = len(self.dataset)
@@ -39,6 +45,9 @@ class DataLoader:
         stop = len(self) * self.batch_size
         for start in range(0, min(stop, len(order)), self.batch_size):
             idx = order[start:start + self.batch_size]
+            if self.collate_fn is not None:
+                yield self.collate_fn([self.dataset[int(i)] for i in idx])
+                continue
             batch = self.dataset.get_batch(idx) if hasattr(self.dataset, "get_batch") else None
             if batch is None:
                 batch = _collate([self.dataset[int(i)] for i in idx])

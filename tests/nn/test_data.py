@@ -153,3 +153,19 @@ def test_dataloader_over_a_plain_dataset_collates():
     assert x.shape == (5, 2) and y.tolist() == [0, 1, 2, 3, 4]
     a, b = nn.data.random_split(Squares(), [3, 2], seed=0)
     assert len(a) == 3 and len(b) == 2
+
+
+def test_dataloader_collate_fn_gets_the_samples():
+    """A collate_fn (PyTorch's) receives the list of dataset[i] and makes the batch: here
+    variable-length sequences padded to the batch's longest."""
+    seqs = [np.arange(n, dtype=np.float32) for n in (3, 1, 4, 2)]
+
+    def pad_batch(samples):
+        width = max(len(s) for s in samples)
+        return tg.tensor(np.stack([np.pad(s, (0, width - len(s))) for s in samples]))
+
+    batches = list(nn.data.DataLoader(seqs, batch_size=2, collate_fn=pad_batch))
+    assert [b.shape for b in batches] == [(2, 3), (2, 4)]
+    assert batches[1].tolist() == [[0.0, 1.0, 2.0, 3.0], [0.0, 1.0, 0.0, 0.0]]
+    with pytest.raises(ValueError, match="num_workers=2: batches are made in this process"):
+        nn.data.DataLoader(seqs, num_workers=2)
