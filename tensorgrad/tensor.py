@@ -256,6 +256,48 @@ class Tensor:
 
         backward(self, gradient, retain_graph, create_graph, inputs)
 
+    def register_hook(self, hook) -> _HookHandle:
+        """Call hook(grad) whenever this tensor's gradient is computed (PyTorch's): a hook that
+        returns a tensor replaces the gradient; remove() on the handle unregisters it."""
+        if not self._requires_grad:
+            raise RuntimeError(f"register_hook: this tensor (shape {tuple(self.shape)}) does not "
+                               "require grad, so no gradient reaches it")
+        if self._node is None:
+            from .autograd.graph import leaf_hooks
+
+            hooks = leaf_hooks(self)
+        else:
+            if self._node._hooks is None:
+                self._node._hooks = []
+            hooks = self._node._hooks
+        hooks.append(hook)
+        return _HookHandle(hooks, hook)
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf tensor's gradient in .grad after backward (accumulated, like a
+        leaf's). Leaves keep theirs anyway."""
+        if self._node is None:
+            if not self._requires_grad:
+                raise RuntimeError("retain_grad: this tensor does not require grad")
+            return
+        if getattr(self._node, "_retains", None) is not None:
+            return
+        me = weakref.ref(self)
+
+        def keep(grad):
+            t = me()
+            if t is not None:
+                g = grad.detach() if not grad._requires_grad else grad
+                t.grad = g if t.grad is None else t.grad + g
+            return None
+
+        self._node._retains = keep
+        self.register_hook(keep)
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._node is not None and getattr(self._node, "_retains", None) is not None
+
     def zero_(self) -> Tensor:
         return self.fill_(0)
 
@@ -411,6 +453,17 @@ class Tensor:
     def __iter__(self):
         for i in range(len(self)):
             yield self[i]
+
+
+class _HookHandle:
+    """What register_hook returns: remove() takes the hook off again."""
+
+    def __init__(self, hooks: list, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
 
 
 def _all_true(like: Tensor) -> Tensor:

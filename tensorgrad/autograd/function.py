@@ -58,6 +58,7 @@ class Function:
     _versions = ()
     _output = None
     _trace = None
+    _hooks = None  # gradient hooks of the output tensor (Tensor.register_hook, retain_grad)
     may_view = False  # True for ops whose output can be a view of input 0 (reshape, slicing...)
     # True for elementwise ops of one tensor (inputs[0]; any further inputs are plain numbers)
     # whose backward returns its gradient in inputs[0]'s shape and dtype: the engine then skips

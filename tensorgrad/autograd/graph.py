@@ -4,6 +4,8 @@ else), accumulate, and free what the nodes saved."""
 
 from __future__ import annotations
 
+import weakref
+
 from . import function
 from .mode import _anomaly, enable_grad, no_grad
 
@@ -74,6 +76,8 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
         ready = [(node, grads.pop(node)) for node in list(grads) if deps[node] == 0]
         while ready:
             node, gy = ready.pop()
+            if node._hooks is not None and gy is not None:
+                gy = _run_hooks(node._hooks, gy, create_graph)
             if capture is not None and node in capture_nodes:
                 captured[capture_nodes[node]] = gy
             if gy is None:
@@ -118,7 +122,38 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
     return captured if capture is not None else None
 
 
+def _run_hooks(hooks, g, create_graph):
+    """Each hook in turn on the tensor's gradient (PyTorch's: a hook returning a tensor
+    replaces the gradient for the later hooks and for the graph)."""
+    for hook in list(hooks):
+        out = hook(g if create_graph else function.Tensor._make(g._data, g._device, False, None))
+        if out is not None:
+            if tuple(out.shape) != tuple(g.shape):
+                raise RuntimeError(f"a gradient hook returned shape {tuple(out.shape)} for a "
+                                   f"gradient of shape {tuple(g.shape)}")
+            g = out
+    return g
+
+
+# id(leaf tensor) -> (a weak reference to it, its gradient hooks); by identity, since a
+# tensor's == is elementwise, and dropped when the tensor goes
+LEAF_HOOKS: dict = {}
+
+
+def leaf_hooks(t) -> list:
+    """The hook list of leaf tensor t, made on first use."""
+    entry = LEAF_HOOKS.get(id(t))
+    if entry is None or entry[0]() is not t:
+        key = id(t)
+        entry = LEAF_HOOKS[key] = (weakref.ref(t, lambda _, k=key: LEAF_HOOKS.pop(k, None)), [])
+    return entry[1]
+
+
 def _to_leaf(t, g, create_graph, capture, captured) -> None:
+    if LEAF_HOOKS:
+        entry = LEAF_HOOKS.get(id(t))
+        if entry is not None and entry[0]() is t and entry[1]:
+            g = _run_hooks(entry[1], g, create_graph)
     if capture is not None:
         i = capture.get(id(t))
         if i is not None:

@@ -265,3 +265,31 @@ def test_in_place_change_with_a_view_on_the_graph_is_refused_not_wrong():
     y.mul_(3.0)
     y.sum().backward()
     assert x.grad.tolist() == [6.0] * 4
+
+
+def test_retain_grad_and_hooks_show_and_change_intermediate_gradients():
+    """retain_grad keeps a non-leaf's gradient (the hand-derived dL/dy); a hook sees each
+    gradient and may replace it for everything upstream; remove() takes it off."""
+    xv = np.array([1.0, -2.0, 3.0])
+    x = tg.tensor(xv, requires_grad=True)
+    y = x * x  # dL/dy = 2 y for L = sum(y^2)
+    y.retain_grad()
+    assert y.retains_grad and not x.retains_grad
+    (y * y).sum().backward()
+    assert np.allclose(y.grad.numpy(), 2 * xv ** 2)
+    assert np.allclose(x.grad.numpy(), 4 * xv ** 3)
+    seen = []
+    x2 = tg.tensor(xv, requires_grad=True)
+    h = x2 * 3.0
+    handle = h.register_hook(lambda g: seen.append(g.numpy().copy()) or g * 10.0)
+    leaf = x2.register_hook(lambda g: seen.append(("leaf", g.numpy().copy())))
+    h.sum().backward()
+    assert np.allclose(seen[0], 1.0) and np.allclose(seen[1][1], 30.0)
+    assert np.allclose(x2.grad.numpy(), 30.0)
+    handle.remove()
+    leaf.remove()
+    x2.grad = None
+    (x2 * 3.0).sum().backward()  # a new graph: no hook on its node
+    assert np.allclose(x2.grad.numpy(), 3.0) and len(seen) == 2
+    with pytest.raises(RuntimeError, match="register_hook: this tensor .* does not require"):
+        tg.ones(2).register_hook(print)
