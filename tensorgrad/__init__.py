@@ -19,6 +19,7 @@ from .autograd import (
     detect_anomaly,
     enable_grad,
     hessian,
+    inference_mode,
     is_grad_enabled,
     jacobian,
     no_grad,

@@ -5,6 +5,7 @@ from .functional import backward, grad, hessian, jacobian, value_and_grad, vjp
 from .mode import (
     detect_anomaly,
     enable_grad,
+    inference_mode,
     is_anomaly_enabled,
     is_grad_enabled,
     no_grad,
@@ -14,5 +15,5 @@ from .mode import (
 __all__ = [
     "AnomalyError", "Function", "backward", "grad", "hessian", "jacobian", "value_and_grad", "vjp",
     "detect_anomaly", "enable_grad", "is_anomaly_enabled", "is_grad_enabled", "no_grad",
-    "set_grad_enabled",
+    "set_grad_enabled", "inference_mode",
 ]

@@ -62,6 +62,16 @@ class set_grad_enabled(_Mode):  # noqa: N801
         self._value = bool(mode)
 
 
+class inference_mode(_Mode):  # noqa: N801
+    """PyTorch's inference_mode(mode=True): here the same as no_grad (mode=False: grad mode
+    on). Context manager or decorator."""
+
+    _var = _grad_enabled
+
+    def __init__(self, mode: bool = True):
+        self._value = not mode
+
+
 class detect_anomaly(_Mode):  # noqa: N801
     """The first NaN/Inf made by an op, forward or backward, raises an AnomalyError that names the
     op, its input shapes and the user's line that created it."""

@@ -124,6 +124,10 @@ def test_no_grad_context_and_decorator():
 
     assert f(x).grad_fn is None
     assert (x * 2).grad_fn is not None
+    with tg.inference_mode():
+        assert (x * 2).grad_fn is None
+        with tg.inference_mode(False):
+            assert (x * 2).grad_fn is not None
 
 
 def test_grad_mode_is_thread_local():
