@@ -45,6 +45,7 @@ from .layers import (
     Softsign,
     Tanh,
     Total,
+    Upsample,
 )
 from .losses import (
     BCELoss,

@@ -430,3 +430,70 @@ def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
                       None if stride is None else _pair1(stride, "stride", "avg_pool1d", 1),
                       _pair1(padding, "padding", "avg_pool1d", 0), ceil_mode,
                       count_include_pad).squeeze(-2)
+
+
+# ----- resizing ---------------------------------------------------------------------------------
+
+
+def _source(out: int, size: int, scale, mode: str, align_corners: bool) -> np.ndarray:
+    """Each output position's source coordinate along one axis (PyTorch's conventions)."""
+    dst = np.arange(out, dtype=np.float64)
+    if mode == "bilinear" and align_corners:
+        return dst * ((size - 1) / (out - 1)) if out > 1 else np.zeros(out)
+    step = 1.0 / scale if scale else size / out
+    if mode == "nearest":
+        return np.minimum(np.floor(dst * step), size - 1)
+    return np.maximum((dst + 0.5) * step - 0.5, 0.0)
+
+
+def _lerp_axis(x: Tensor, axis: int, src: np.ndarray) -> Tensor:
+    """x resampled along axis at fractional positions src, linearly between neighbours."""
+    size = x.shape[axis]
+    lo = np.floor(src).astype(np.int64)
+    hi = np.minimum(lo + 1, size - 1)
+    frac = (src - lo).astype(x.dtype)
+    index = [slice(None)] * x.ndim
+    index[axis] = lo
+    a = x[tuple(index)]
+    index[axis] = hi
+    b = x[tuple(index)]
+    shape = [1] * x.ndim
+    shape[axis] = len(src)
+    w = tg.tensor(frac.reshape(shape), device=x.device)
+    return a + (b - a) * w
+
+
+def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
+                align_corners: bool | None = None) -> Tensor:
+    """Resize (N, C, H, W) to `size` or by `scale_factor` (PyTorch's F.interpolate): 'nearest'
+    (the source pixel floor(i / scale)) or 'bilinear' (half-pixel centres; align_corners maps
+    the corner pixels onto each other). Gathers and weighted sums, so it is differentiable."""
+    if mode not in ("nearest", "bilinear"):
+        raise ValueError(f"interpolate: mode must be 'nearest' or 'bilinear', got {mode!r}")
+    if input.ndim != 4:
+        raise tg.ShapeError(f"interpolate: expected input of shape (N, C, H, W), got "
+                            f"{tuple(input.shape)}")
+    if (size is None) == (scale_factor is None):
+        raise ValueError("interpolate: give exactly one of size and scale_factor")
+    if align_corners is not None and mode == "nearest":
+        raise ValueError("interpolate: align_corners applies to 'bilinear' only")
+    h, w = input.shape[2:]
+    if size is not None:
+        out = (size, size) if isinstance(size, int) else tuple(int(s) for s in size)
+        scales = (None, None)
+    else:
+        scales = ((scale_factor, scale_factor) if isinstance(scale_factor, (int, float))
+                  else tuple(float(s) for s in scale_factor))
+        out = (int(math.floor(h * scales[0])), int(math.floor(w * scales[1])))
+    if min(out) < 1 or len(out) != 2:
+        raise tg.ShapeError(f"interpolate: output size {out} from input {tuple(input.shape)}")
+    x = input
+    for axis, (n_out, n_in, scale) in enumerate(zip(out, (h, w), scales), start=2):
+        src = _source(n_out, n_in, scale, mode, bool(align_corners))
+        if mode == "nearest":
+            index = [slice(None)] * 4
+            index[axis] = src.astype(np.int64)
+            x = x[tuple(index)]
+        else:
+            x = _lerp_axis(x, axis, src)
+    return x

@@ -29,3 +29,24 @@ class Reshape(Module):
 
     def extra_repr(self) -> str:
         return f"shape={self.shape}"
+
+
+class Upsample(Module):
+    """Resize (N, C, H, W) to `size` or by `scale_factor` (PyTorch's Upsample): 'nearest' or
+    'bilinear' (functional.interpolate)."""
+
+    def __init__(self, size=None, scale_factor=None, mode: str = "nearest",
+                 align_corners: bool | None = None):
+        super().__init__()
+        self.size, self.scale_factor = size, scale_factor
+        self.mode, self.align_corners = mode, align_corners
+
+    def forward(self, x):
+        from .. import functional as F
+
+        return F.interpolate(x, self.size, self.scale_factor, self.mode, self.align_corners)
+
+    def extra_repr(self) -> str:
+        what = f"size={self.size}" if self.size is not None else \
+            f"scale_factor={self.scale_factor}"
+        return f"{what}, mode={self.mode!r}"

@@ -304,3 +304,41 @@ def test_conv1d_and_1d_pooling_match_2d_references_over_a_height_of_one(conf):
     ap = nn.AvgPool1d(2, count_include_pad=False, padding=1)(tg.tensor(x)).numpy()
     assert np.allclose(ap, ref_avg_pool2d(x[:, :, None], (1, 2), (1, 2), (0, 1),
                                           count_include_pad=False)[:, :, 0])
+
+
+def _bilinear_ref(x, out_h, out_w, align_corners):
+    """Per output pixel: the four neighbours of its source point, weighted (explicit loops)."""
+    n, c, h, w = x.shape
+
+    def src(i, n_out, n_in):
+        if align_corners:
+            return i * (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+        return max((i + 0.5) * n_in / n_out - 0.5, 0.0)
+
+    out = np.zeros((n, c, out_h, out_w))
+    for i in range(out_h):
+        sy = src(i, out_h, h)
+        y0 = int(np.floor(sy))
+        y1, fy = min(y0 + 1, h - 1), sy - y0
+        for j in range(out_w):
+            sx = src(j, out_w, w)
+            x0 = int(np.floor(sx))
+            x1, fx = min(x0 + 1, w - 1), sx - x0
+            out[:, :, i, j] = ((1 - fy) * ((1 - fx) * x[:, :, y0, x0] + fx * x[:, :, y0, x1])
+                               + fy * ((1 - fx) * x[:, :, y1, x0] + fx * x[:, :, y1, x1]))
+    return out
+
+
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_upsample_nearest_and_bilinear_match_references(align_corners):
+    x = rng.standard_normal((2, 3, 4, 5))
+    near = nn.Upsample(scale_factor=(2, 3))(tg.tensor(x)).numpy()
+    assert np.array_equal(near, x.repeat(2, axis=2).repeat(3, axis=3))
+    up = nn.Upsample(size=(7, 9), mode="bilinear", align_corners=align_corners)
+    assert np.allclose(up(tg.tensor(x)).numpy(), _bilinear_ref(x, 7, 9, align_corners))
+    down = nn.functional.interpolate(tg.tensor(x), size=(3, 2), mode="bilinear",
+                                     align_corners=align_corners)
+    assert np.allclose(down.numpy(), _bilinear_ref(x, 3, 2, align_corners))
+    gradcheck(lambda t: up(t), tg.tensor(x[:1, :1]))
+    with pytest.raises(ValueError, match="exactly one of size and scale_factor"):
+        nn.functional.interpolate(tg.tensor(x))
