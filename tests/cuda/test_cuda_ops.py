@@ -247,3 +247,31 @@ def test_in_place_ops_on_the_graph_on_cuda_match_cpu():
 
     for got, want in zip(run("cuda"), run("cpu")):
         assert np.allclose(got, want)
+
+
+def test_composite_layers_on_cuda_match_cpu():
+    """interpolate (nearest, bilinear), Conv1d with a reflect pad, and an embedding with a
+    padding row: built from primitives, so the CUDA backend runs them as the CPU does."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 3, 4, 5)).astype(np.float32)
+    s = rng.standard_normal((2, 3, 9)).astype(np.float32)
+    tg.manual_seed(0)
+    conv = nn.Conv1d(3, 4, 3, padding=1, padding_mode="reflect")
+    emb = nn.Embedding(5, 2, padding_idx=0)
+
+    def run(device):
+        conv.to(device)
+        emb.to(device)
+        for p in (*conv.parameters(), *emb.parameters()):
+            p.grad = None
+        xt = tg.tensor(x, device=device, requires_grad=True)
+        st = tg.tensor(s, device=device, requires_grad=True)
+        y = (nn.functional.interpolate(xt, scale_factor=2).sum()
+             + nn.functional.interpolate(xt, size=(7, 3), mode="bilinear").sum()
+             + conv(st).sum() + emb(tg.tensor([[0, 3, 0]], device=device)).sum())
+        y.backward()
+        return [y.detach().cpu().numpy(), xt.grad.cpu().numpy(), st.grad.cpu().numpy(),
+                conv.weight.grad.cpu().numpy(), emb.weight.grad.cpu().numpy()]
+
+    for got, want in zip(run("cuda"), run("cpu")):
+        assert np.allclose(got, want, atol=1e-4)
