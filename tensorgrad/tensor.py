@@ -8,6 +8,7 @@ import numpy as np
 
 from . import dtypes
 from .autograd import function as _function
+from .autograd.hooks import RemovableHandle
 from .backends import CPU, Device, device_of
 from .backends import device as as_device
 from .errors import DtypeError
@@ -256,7 +257,7 @@ class Tensor:
 
         backward(self, gradient, retain_graph, create_graph, inputs)
 
-    def register_hook(self, hook) -> _HookHandle:
+    def register_hook(self, hook) -> RemovableHandle:
         """Call hook(grad) whenever this tensor's gradient is computed (PyTorch's): a hook that
         returns a tensor replaces the gradient; remove() on the handle unregisters it."""
         if not self._requires_grad:
@@ -271,7 +272,7 @@ class Tensor:
                 self._node._hooks = []
             hooks = self._node._hooks
         hooks.append(hook)
-        return _HookHandle(hooks, hook)
+        return RemovableHandle(hooks, hook)
 
     def retain_grad(self) -> None:
         """Keep this non-leaf tensor's gradient in .grad after backward (accumulated, like a
@@ -453,17 +454,6 @@ class Tensor:
     def __iter__(self):
         for i in range(len(self)):
             yield self[i]
-
-
-class _HookHandle:
-    """What register_hook returns: remove() takes the hook off again."""
-
-    def __init__(self, hooks: list, hook):
-        self._hooks, self._hook = hooks, hook
-
-    def remove(self) -> None:
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
 
 
 def _all_true(like: Tensor) -> Tensor:

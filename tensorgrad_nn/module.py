@@ -132,7 +132,7 @@ class Module:
     def register_forward_hook(self, hook):
         """hook(module, inputs, output) after every forward; returns a handle with remove()."""
         self._forward_hooks.append(hook)
-        return _HookHandle(self._forward_hooks, hook)
+        return tg.autograd.RemovableHandle(self._forward_hooks, hook)
 
     # ----- traversal -------------------------------------------------------------------------
 
@@ -341,15 +341,6 @@ def _is_dtype(a) -> bool:
         return True
     except TypeError:
         return False
-
-
-class _HookHandle:
-    def __init__(self, hooks: list, hook):
-        self._hooks, self._hook = hooks, hook
-
-    def remove(self) -> None:
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
 
 
 class _LoadResult(tuple):

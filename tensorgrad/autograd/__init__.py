@@ -2,6 +2,7 @@
 
 from .function import AnomalyError, Function
 from .functional import backward, grad, hessian, jacobian, value_and_grad, vjp
+from .hooks import RemovableHandle
 from .mode import (
     detect_anomaly,
     enable_grad,
@@ -15,5 +16,5 @@ from .mode import (
 __all__ = [
     "AnomalyError", "Function", "backward", "grad", "hessian", "jacobian", "value_and_grad", "vjp",
     "detect_anomaly", "enable_grad", "is_anomaly_enabled", "is_grad_enabled", "no_grad",
-    "set_grad_enabled", "inference_mode",
+    "set_grad_enabled", "inference_mode", "RemovableHandle",
 ]
