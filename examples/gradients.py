@@ -71,7 +71,31 @@ def main():
     worst = max(worst, report("logsumexp: Hessian", tg.hessian(lambda z: z.logsumexp(0))(
         tg.tensor(z0)).numpy(), np.diag(p) - np.outer(p, p)))
 
-    # 6. Any function at all, checked against central differences
+    # 6. Backprop's intermediate gradients (the "deltas" of the numpy notebook), kept by
+    #    retain_grad: h = relu(z), z = x W1, y = h W2, L = 0.5 |y - t|^2 / N
+    #    dL/dy = (y - t) / N,  dL/dh = dL/dy W2^T,  dL/dz = dL/dh * [z > 0]
+    xv, tv = rng.standard_normal((5, 4)), rng.standard_normal((5, 2))
+    w1, w2 = rng.standard_normal((4, 3)), rng.standard_normal((3, 2))
+    z = tg.tensor(xv) @ tg.tensor(w1, requires_grad=True)
+    h = z.relu()
+    out = h @ tg.tensor(w2)
+    for t in (z, h, out):
+        t.retain_grad()
+    (0.5 * ((out - tg.tensor(tv)) ** 2).sum() / 5).backward()
+    dy = (xv @ w1).clip(0) @ w2 - tv
+    dy /= 5
+    dh = dy @ w2.T
+    worst = max(worst, report("retain_grad: dL/dy = (y - t) / N", out.grad.numpy(), dy))
+    worst = max(worst, report("retain_grad: dL/dh = dL/dy W2^T", h.grad.numpy(), dh))
+    worst = max(worst, report("retain_grad: dL/dz = dL/dh [z > 0]", z.grad.numpy(),
+                              dh * (xv @ w1 > 0)))
+
+    # 7. sin(x) cos(x) = sin(2x) / 2: its derivative is cos(2x)
+    x1 = rng.standard_normal(5)
+    worst = max(worst, report("sin(x) cos(x): gradient", tg.grad(
+        lambda v: (v.sin() * v.cos()).sum())(tg.tensor(x1)).numpy(), np.cos(2 * x1)))
+
+    # 8. Any function at all, checked against central differences
     gradcheck(lambda a, b: ((a @ b).sigmoid() * a.sum()).amax(0), tg.tensor(rng.standard_normal(
         (3, 2))), tg.tensor(rng.standard_normal((2, 4))))
     print(f"{'sigmoid(a @ b) * sum(a), max over dim 0':<48} passes gradcheck")

@@ -65,6 +65,7 @@ def test_conv_variants_prints_the_notebook_shapes():
 def test_gradient_examples_report_small_errors():
     out = run("gradients.py")
     assert float(re.search(r"worst error: ([\d.e+-]+)", out).group(1)) < 1e-8
+    assert out.count("retain_grad: ") == 3  # the intermediate gradients were compared
     out = run("custom_function.py")
     errors = [float(v) for v in re.findall(r"(?:=|error) (\d\.\d+e[+-]\d+)", out)]
     assert errors and max(errors) < 1e-10
