@@ -106,7 +106,7 @@ from .ops.elementwise import (
     trunc,
     where,
 )
-from .ops.indexing import index_add, take_along_dim
+from .ops.indexing import gather, index_add, index_select, scatter_add, take_along_dim
 from .ops.linalg import linear, matmul
 from .ops.loss import softmax_cross_entropy
 from .ops.pooling import avg_pool2d, max_pool2d

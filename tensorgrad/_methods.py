@@ -41,7 +41,8 @@ _METHODS = {
     "matmul": linalg.matmul,
     "softmax": composite.softmax, "log_softmax": composite.log_softmax,
     "logsumexp": composite.logsumexp,
-    "take_along_dim": indexing.take_along_dim,
+    "take_along_dim": indexing.take_along_dim, "gather": indexing.gather,
+    "scatter_add": indexing.scatter_add, "index_select": indexing.index_select,
     "conv2d": conv.conv2d, "max_pool2d": pooling.max_pool2d, "avg_pool2d": pooling.avg_pool2d,
 }
 

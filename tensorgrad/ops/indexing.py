@@ -84,3 +84,45 @@ def take_along_dim(x, indices, dim: int) -> Tensor:
         for d, n in enumerate(x.shape)
     )
     return getitem(x, index)
+
+
+def _positions(op, x, dim, index):
+    """index (an integer tensor or array with x's number of dims, no longer than x along any
+    dim but `dim`) as the full index tuple of the elements it names: PyTorch's
+    out[i][j][k] = x[index[i][j][k]][j][k] for dim 0, and so on."""
+    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if getattr(idx, "dtype", np.dtype(np.int64)).kind not in "iu":
+        raise TypeError(f"{op}: index must be integers, got {idx.dtype}")
+    if idx.ndim != x.ndim:
+        raise ShapeError(f"{op}: index of shape {shape_str(idx.shape)} must have as many dims as "
+                         f"the input {shape_str(x.shape)}")
+    axis = dim % x.ndim if x.ndim else 0
+    for d, (n, m) in enumerate(zip(idx.shape, x.shape)):
+        if d != axis and n > m:
+            raise ShapeError(f"{op}: index of shape {shape_str(idx.shape)} is larger than the "
+                             f"input {shape_str(x.shape)} along dim {d}")
+    return tuple(idx if d == axis else np.arange(n).reshape((-1,) + (1,) * (x.ndim - d - 1))
+                 for d, n in enumerate(idx.shape))
+
+
+def gather(input, dim: int, index) -> Tensor:
+    """out = input gathered along dim at index (PyTorch's gather: out has index's shape)."""
+    return getitem(input, _positions("gather", input, dim, index))
+
+
+def scatter_add(input, dim: int, index, src) -> Tensor:
+    """input with src added at the positions index names along dim (out of place; repeats
+    sum), differentiable in input and src."""
+    where = _positions("scatter_add", input, dim, index)
+    shape = where[dim % input.ndim].shape
+    part = src[tuple(slice(0, n) for n in shape)] if tuple(src.shape) != tuple(shape) else src
+    return input + index_add(part, where, input.shape)
+
+
+def index_select(input, dim: int, index) -> Tensor:
+    """The slices of input at the 1-d index along dim."""
+    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if idx.ndim != 1:
+        raise ShapeError(f"index_select: index must be 1-d, got shape {shape_str(idx.shape)}")
+    axis = dim % input.ndim
+    return getitem(input, (slice(None),) * axis + (idx,))

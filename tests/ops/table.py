@@ -373,6 +373,23 @@ def _ref_index_add(v):
     return out
 
 
+_GATHER = np.array([[[0, 1], [3, 3], [2, 0]], [[1, 1], [0, 2], [3, 0]]])  # (2, 3, 2), dim 1
+
+
+def _ref_gather(a):
+    out = np.empty(_GATHER.shape)
+    for i, j, k in np.ndindex(*_GATHER.shape):
+        out[i, j, k] = a[i, _GATHER[i, j, k], k]
+    return out
+
+
+def _ref_scatter_add(a, s):
+    out = a.copy()
+    for i, j, k in np.ndindex(*_GATHER.shape):
+        out[i, _GATHER[i, j, k], k] += s[i, j, k]
+    return out
+
+
 _CE_LABELS = np.array([2, 0, 1, 2])
 
 ENTRIES: list[OpSpec] = [
@@ -475,6 +492,14 @@ ENTRIES: list[OpSpec] = [
                          ("bi,bj", [(2, 3), (2, 4)]))],
     OpSpec("GetItem", lambda a: tg.einsum("iij->ji", a), lambda a: np.einsum("iij->ji", a),
            lambda rng: [(_n(rng, 3, 3, 2),)], notes="einsum: a diagonal"),
+    OpSpec("GetItem", lambda a: tg.gather(a, 1, _GATHER), _ref_gather,
+           lambda rng: [(_n(rng, 3, 4, 2),)], notes="gather: an index shorter than the input"),
+    OpSpec("GetItem", lambda a: a.index_select(0, np.array([2, 0, 2])),
+           lambda a: np.take(a, [2, 0, 2], axis=0), lambda rng: [(_n(rng, 3, 4),)],
+           notes="index_select, a repeat"),
+    OpSpec("IndexAdd", lambda a, s: tg.scatter_add(a, 1, _GATHER, s), _ref_scatter_add,
+           lambda rng: [(_n(rng, 3, 4, 2), _n(rng, 2, 5, 2))],
+           notes="scatter_add: repeats sum; src larger than the index"),
     OpSpec("CumSum", lambda a: a.cumsum(1), lambda a: np.cumsum(a, 1),
            lambda rng: [(_n(rng, 3, 4),), (_n(rng, 2, 3, 4),), (_n(rng, 5, 3).T,)]),
     OpSpec("CumSum", lambda a: tg.cumsum(a, 0), lambda a: np.cumsum(a, 0),
