@@ -66,8 +66,11 @@ from .dtypes import (
 )
 from .errors import DtypeError, ShapeError
 from .ops.composite import (
+    allclose,
     dot,
     einsum,
+    equal,
+    isclose,
     log_softmax,
     logsumexp,
     masked_fill,
@@ -110,6 +113,7 @@ from .ops.indexing import gather, index_add, index_select, scatter_add, take_alo
 from .ops.linalg import linear, matmul
 from .ops.loss import softmax_cross_entropy
 from .ops.pooling import avg_pool2d, max_pool2d
+from .ops.reduction import all_ as all  # noqa: A004  (PyTorch's names)
 from .ops.reduction import (
     amax,
     amin,
@@ -126,6 +130,7 @@ from .ops.reduction import (
     topk,
     var,
 )
+from .ops.reduction import any_ as any  # noqa: A004
 from .ops.shape import (
     broadcast_to,
     cat,

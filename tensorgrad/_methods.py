@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .ops import composite, conv, elementwise, indexing, linalg, pooling, reduction, shape
 from .tensor import Tensor
 
@@ -48,6 +50,46 @@ _METHODS = {
 
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)
+
+
+def _unbind(self, dim: int = 0) -> tuple:
+    """The slices along dim, each without that dim."""
+    axis = dim % self.ndim
+    return tuple(self[(slice(None),) * axis + (i,)] for i in range(self.shape[axis]))
+
+
+def _nonzero(self, as_tuple: bool = False):
+    """The indices of the nonzero elements: (n, ndim) int64, or one array per dim."""
+    found = np.nonzero(np.asarray(self._device.backend.to_host(self._data)))
+    if as_tuple:
+        return tuple(elementwise._constant(self._device.backend.asarray(i.astype(np.int64)),
+                                           self) for i in found)
+    stacked = np.stack(found, axis=1).astype(np.int64) if found else np.zeros((0, 0), np.int64)
+    return elementwise._constant(self._device.backend.asarray(stacked), self)
+
+
+def _contiguous(self) -> Tensor:
+    """self, or a C-ordered copy where self's array is not (flattening copies in C order)."""
+    data = self._data
+    if getattr(data, "flags", None) is not None and not data.flags.c_contiguous:
+        return shape.reshape(shape.reshape(self, (-1,)), self.shape)
+    return self
+
+
+def _new(fill):
+    def method(self, *size, dtype=None, device=None, requires_grad: bool = False):
+        from .creation import full
+
+        size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+        out = full(size, fill, dtype=dtype or self.dtype, device=device or self.device)
+        return out.requires_grad_() if requires_grad else out
+
+    return method
+
+
+def _new_full(self, size, fill_value, dtype=None, device=None, requires_grad: bool = False):
+    return _new(fill_value)(self, tuple(size), dtype=dtype, device=device,
+                            requires_grad=requires_grad)
 
 
 def _expand_as(self, other) -> Tensor:
@@ -115,6 +157,15 @@ for _name, _fn in _OPERATORS.items():
     setattr(Tensor, _name, _fn)
 
 Tensor.expand_as = _expand_as
+Tensor.unbind = _unbind
+Tensor.nonzero = _nonzero
+Tensor.contiguous = _contiguous
+Tensor.type_as = lambda self, other: self.to(other.dtype)
+Tensor.new_zeros = _new(0)
+Tensor.new_ones = _new(1)
+Tensor.new_full = _new_full
+Tensor.any = reduction.any_
+Tensor.all = reduction.all_
 Tensor.reshape_as = _reshape_as
 Tensor.T = property(_t)
 Tensor.mT = property(_mt)

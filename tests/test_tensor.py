@@ -217,3 +217,30 @@ def test_split_chunk_sort_and_topk():
                                                                                        [0, 2]]
     with pytest.raises(tg.ShapeError, match="topk: k=6 is out of range for dim 0 of size 5"):
         v.topk(6, dim=0)
+
+
+def test_pytorch_conveniences():
+    """any/all (with dims), nonzero, unbind, max/min of two tensors, contiguous, type_as,
+    new_zeros/new_ones/new_full, isclose/allclose/equal: PyTorch's results on small cases."""
+    m = tg.tensor([[1.0, 0.0], [0.0, 0.0]])
+    assert m.any(1).tolist() == [True, False] and not bool(m.all())
+    assert bool(tg.any(m)) and m.all(0, keepdim=True).tolist() == [[False, False]]
+    assert m.nonzero().tolist() == [[0, 0]]
+    assert [t.tolist() for t in tg.tensor([[0.0, 1.0], [2.0, 0.0]]).nonzero(as_tuple=True)] == [
+        [0, 1], [1, 0]]
+    assert [t.tolist() for t in tg.tensor([[1.0, 2.0], [3.0, 4.0]]).unbind(1)] == [[1.0, 3.0],
+                                                                                  [2.0, 4.0]]
+    a, b = tg.tensor([1.0, 5.0], requires_grad=True), tg.tensor([3.0, 2.0])
+    top = tg.max(a, b)
+    top.sum().backward()
+    assert top.tolist() == [3.0, 5.0] and a.grad.tolist() == [0.0, 1.0]
+    assert a.min(b).tolist() == [1.0, 2.0]
+    t = tg.ones(2, 3).t()
+    assert t.contiguous().numpy().flags.c_contiguous
+    assert tg.ones(2).type_as(tg.ones(1, dtype=tg.float64)).dtype == np.float64
+    f64 = tg.ones(2, dtype=tg.float64)
+    assert f64.new_zeros(3).dtype == np.float64 and f64.new_ones((2, 2)).shape == (2, 2)
+    assert f64.new_full((2,), 7.0).tolist() == [7.0, 7.0]
+    assert tg.isclose(tg.ones(2), tg.tensor([1.0, 1.1])).tolist() == [True, False]
+    assert tg.allclose(tg.ones(2), tg.ones(2) + 1e-9) and not tg.allclose(tg.ones(2), tg.zeros(2))
+    assert tg.equal(tg.ones(2), tg.ones(2)) and not tg.equal(tg.ones(2), tg.ones(3))

@@ -205,3 +205,22 @@ def _contract(a, la, b, lb, later, sizes):
     out = a2 @ b2
     letters = batch + left + right
     return out.reshape(tuple(sizes[c] for c in letters)), "".join(letters)
+
+
+def isclose(a, b, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
+    """|a - b| <= atol + rtol |b| elementwise (numpy's and PyTorch's), a bool tensor."""
+    from .elementwise import _constant
+
+    x = a._device.backend.to_host(a._data)
+    y = b._device.backend.to_host(b._data) if isinstance(b, Tensor) else b
+    return _constant(a._device.backend.asarray(np.isclose(x, y, rtol, atol, equal_nan)), a)
+
+
+def allclose(a, b, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+    return bool(np.all(isclose(a, b, rtol, atol, equal_nan).numpy()))
+
+
+def equal(a, b) -> bool:
+    """Same shape and the same values."""
+    return tuple(a.shape) == tuple(b.shape) and bool(np.array_equal(
+        a._device.backend.to_host(a._data), b._device.backend.to_host(b._data)))

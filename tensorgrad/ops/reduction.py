@@ -238,10 +238,22 @@ def _min_max(op: str, x, dim, keepdim):
 
 
 def max(x, dim=None, keepdim: bool = False):  # noqa: A001
+    """The max over all elements, or (values, indices) over dim; max(x, other_tensor) is the
+    elementwise maximum (PyTorch's three forms)."""
+    if isinstance(dim, Tensor):
+        from .elementwise import maximum
+
+        return maximum(x, dim)
     return _min_max("argmax", x, dim, keepdim)
 
 
 def min(x, dim=None, keepdim: bool = False):  # noqa: A001
+    """The min over all elements, or (values, indices) over dim; min(x, other_tensor) is the
+    elementwise minimum."""
+    if isinstance(dim, Tensor):
+        from .elementwise import minimum
+
+        return minimum(x, dim)
     return _min_max("argmin", x, dim, keepdim)
 
 
@@ -322,3 +334,15 @@ def prod(x, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     elif x._data.dtype.kind in "bi" and x._data.dtype.itemsize < 8:
         x = x.to(np.int64)
     return Prod.apply(x, axes=normalize_dims("prod", dim, x.ndim), keepdim=keepdim)
+
+
+def any_(x, dim=None, keepdim: bool = False) -> Tensor:
+    """Whether any element (over dim, or all) is nonzero: a bool tensor, no gradient."""
+    return _constant(x._device.backend.compare("ne", x._data, 0), x).to(np.int64).sum(
+        dim, keepdim=keepdim) > 0
+
+
+def all_(x, dim=None, keepdim: bool = False) -> Tensor:
+    """Whether every element (over dim, or all) is nonzero: a bool tensor, no gradient."""
+    return _constant(x._device.backend.compare("eq", x._data, 0), x).to(np.int64).sum(
+        dim, keepdim=keepdim) == 0
