@@ -378,10 +378,36 @@ class Tensor:
     def copy_(self, src) -> Tensor:
         self._check_inplace("copy_")
         if self._on_graph(src):
+            if not isinstance(src, Tensor):
+                src = Tensor(np.asarray(src), dtype=self.dtype)
             return self._rebase("copy_", lambda old: _ops().elementwise.where(
                 _all_true(old), src.to(old.device), old))
         src = src._data if isinstance(src, Tensor) else np.asarray(src)
         self._device.backend.setitem(self._data, Ellipsis, self._device.backend.asarray(src))
+        self._bump()
+        return self
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+        """Fill with draws from U(a, b) (tensorgrad's seeded generator)."""
+        from .random import generator
+
+        self._check_inplace("uniform_")
+        return self.copy_(generator().uniform(a, b, size=self.shape).astype(self.dtype))
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+        """Fill with draws from N(mean, std^2) (tensorgrad's seeded generator)."""
+        from .random import generator
+
+        self._check_inplace("normal_")
+        return self.copy_(generator().normal(mean, std, size=self.shape).astype(self.dtype))
+
+    def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002
+        self._check_inplace("clamp_")
+        clamp = _ops().elementwise.clamp
+        if self._on_graph(min) or self._on_graph(max):
+            return self._rebase("clamp_", lambda old: clamp(old, min, max))
+        out = clamp(Tensor._make(self._data, self._device, False, None), min, max)
+        self._device.backend.setitem(self._data, Ellipsis, out._data)
         self._bump()
         return self
 

@@ -244,3 +244,26 @@ def test_pytorch_conveniences():
     assert tg.isclose(tg.ones(2), tg.tensor([1.0, 1.1])).tolist() == [True, False]
     assert tg.allclose(tg.ones(2), tg.ones(2) + 1e-9) and not tg.allclose(tg.ones(2), tg.zeros(2))
     assert tg.equal(tg.ones(2), tg.ones(2)) and not tg.equal(tg.ones(2), tg.ones(3))
+
+
+def test_in_place_fills_and_clamp():
+    """normal_/uniform_ draw from the seeded generator in the tensor's dtype; clamp_ clamps in
+    place, and on the graph it is recorded (gradient 1 inside the range, 0 outside)."""
+    tg.manual_seed(0)
+    w = tg.empty(4000).normal_(2.0, 0.5)
+    assert w.dtype == np.float32 and abs(w.numpy().mean() - 2.0) < 0.05
+    assert abs(w.numpy().std() - 0.5) < 0.05
+    u = tg.empty(4000, dtype=tg.float64).uniform_(-1.0, 3.0)
+    assert u.dtype == np.float64 and -1.0 <= u.numpy().min() and u.numpy().max() <= 3.0
+    tg.manual_seed(1)
+    again = tg.empty(4000).normal_(2.0, 0.5)
+    tg.manual_seed(0)
+    assert np.array_equal(tg.empty(4000).normal_(2.0, 0.5).numpy(), w.numpy())
+    assert not np.array_equal(again.numpy(), w.numpy())
+    x = tg.tensor([-2.0, 0.5, 3.0], requires_grad=True)
+    y = x * 1.0
+    y.clamp_(0.0, 1.0)
+    y.sum().backward()
+    assert y.tolist() == [0.0, 0.5, 1.0] and x.grad.tolist() == [0.0, 1.0, 0.0]
+    with pytest.raises(RuntimeError, match="normal_: a leaf tensor that requires grad"):
+        tg.ones(2, requires_grad=True).normal_()
