@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tensorgrad as tg
 
+from .. import functional as F
 from .. import init
 from ..module import Module, Parameter
 
@@ -94,17 +95,9 @@ class LayerNorm(Module):
             self.bias = Parameter(tg.zeros(*shape, dtype=dtype))
 
     def forward(self, x):
-        k = len(self.normalized_shape)
-        if tuple(x.shape[-k:]) != self.normalized_shape:
-            raise tg.ShapeError(f"LayerNorm: expected trailing dims {self.normalized_shape}, got "
-                                f"{tuple(x.shape)}")
-        dims = tuple(range(x.ndim - k, x.ndim))
-        mean = x.mean(dims, keepdim=True)
-        var = x.var(dims, correction=0, keepdim=True)
-        y = (x - mean) / (var + self.eps).sqrt()
         if self.elementwise_affine:
-            y = y * self.weight + self.bias
-        return y
+            return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        return F.layer_norm(x, self.normalized_shape, eps=self.eps)
 
     def extra_repr(self) -> str:
         return f"{self.normalized_shape}, eps={self.eps}"

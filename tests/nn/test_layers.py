@@ -223,6 +223,14 @@ def test_batchnorm1d_and_layernorm():
     assert np.allclose(ln(tg.tensor(x)).detach().numpy(), ref)
     with pytest.raises(tg.ShapeError, match="BatchNorm1d"):
         bn(tg.randn(6, 5))
+    x3 = rng.standard_normal((2, 3, 4))
+    w, b = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    mean, var = x3.mean((1, 2), keepdims=True), x3.var((1, 2), keepdims=True)
+    got = nn.functional.layer_norm(tg.tensor(x3), (3, 4), tg.tensor(w), tg.tensor(b))
+    assert np.allclose(got.numpy(), (x3 - mean) / np.sqrt(var + 1e-5) * w + b)
+    gradcheck(lambda t, s: nn.functional.layer_norm(t, 4, s), tg.tensor(x3[0]), tg.tensor(w[0]))
+    with pytest.raises(tg.ShapeError, match=r"layer_norm: expected trailing dims \(5,\)"):
+        nn.functional.layer_norm(tg.tensor(x3), 5)
 
 
 def test_embedding_lookup_and_gradient_sums_repeats():
