@@ -6,6 +6,9 @@ from .containers import Graph, ModuleDict, ModuleList, Sequential
 from .layers import (
     ELU,
     GELU,
+    GRU,
+    LSTM,
+    RNN,
     SELU,
     AdaptiveAvgPool2d,
     AvgPool1d,

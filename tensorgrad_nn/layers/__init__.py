@@ -35,6 +35,7 @@ from .pooling import (
     MaxPool2d,
     MeanPooling,
 )
+from .recurrent import GRU, LSTM, RNN
 from .shape import Flatten, Reshape, Upsample
 
 __all__ = [
@@ -43,5 +44,5 @@ __all__ = [
     "Dropout", "Embedding", "Dense", "LazyLinear", "Linear", "BatchNorm1d", "BatchNorm2d",
     "LayerNorm", "AdaptiveAvgPool2d", "AvgPool2d", "GlobalAvgPool2d", "MaxPool2d", "MeanPooling",
     "Flatten", "Reshape", "SELU", "Hardtanh", "LogSigmoid", "Mish", "ReLU6", "SiLU", "Softplus",
-    "Softsign", "Conv1d", "AvgPool1d", "MaxPool1d", "Upsample",
+    "Softsign", "Conv1d", "AvgPool1d", "MaxPool1d", "Upsample", "RNN", "LSTM", "GRU",
 ]

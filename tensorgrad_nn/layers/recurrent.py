@@ -1,0 +1,170 @@
+"""Recurrent layers (PyTorch's RNN, LSTM, GRU and their cells), composed from primitives: a
+Python loop over time steps of Linear-style products and gates, so backprop through time is
+the tape's ordinary work. Weights, gate order and initialisation follow PyTorch, so its
+state_dicts load as they are: weight_ih_l{k} (gates * hidden, input), weight_hh_l{k},
+bias_ih_l{k}, bias_hh_l{k}; LSTM gates (i, f, g, o), GRU gates (r, z, n)."""
+
+from __future__ import annotations
+
+import math
+
+import tensorgrad as tg
+
+from .. import functional as F
+from .. import init
+from ..module import Module, Parameter
+
+_GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
+
+
+def _step(mode, x, h, c, w_ih, w_hh, b_ih, b_hh, nonlinearity):
+    """One time step: the new (h, c) from input x (N, in) and state h (N, H), c (LSTM)."""
+    gi = F.linear(x, w_ih, b_ih)
+    gh = F.linear(h, w_hh, b_hh)
+    if mode == "RNN":
+        pre = gi + gh
+        return (pre.tanh() if nonlinearity == "tanh" else pre.relu()), None
+    if mode == "LSTM":
+        i, f, g, o = (gi + gh).chunk(4, -1)
+        c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+        return o.sigmoid() * c.tanh(), c
+    ir, iz, in_ = gi.chunk(3, -1)
+    hr, hz, hn = gh.chunk(3, -1)
+    r = (ir + hr).sigmoid()
+    z = (iz + hz).sigmoid()
+    n = (in_ + r * hn).tanh()
+    return n + z * (h - n), None  # (1 - z) n + z h
+
+
+class _Recurrent(Module):
+    mode = "RNN"
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
+                 dropout: float = 0.0, bidirectional: bool = False, dtype=None):
+        super().__init__()
+        name = type(self).__name__
+        if bidirectional:
+            raise ValueError(f"{name}: bidirectional=True is not supported; run a second "
+                             "layer over the reversed sequence (x.flip(time_dim))")
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"{name}: nonlinearity must be 'tanh' or 'relu', got "
+                             f"{nonlinearity!r}")
+        if not 0 <= dropout < 1 or num_layers < 1:
+            raise ValueError(f"{name}: num_layers {num_layers} must be positive and dropout "
+                             f"{dropout} in [0, 1)")
+        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
+        self.nonlinearity, self.bias, self.batch_first = nonlinearity, bias, batch_first
+        self.dropout = dropout
+        gates = _GATES[self.mode] * hidden_size
+        for k in range(num_layers):
+            fan_in = input_size if k == 0 else hidden_size
+            setattr(self, f"weight_ih_l{k}", Parameter(tg.empty(gates, fan_in, dtype=dtype)))
+            setattr(self, f"weight_hh_l{k}", Parameter(tg.empty(gates, hidden_size,
+                                                                dtype=dtype)))
+            if bias:
+                setattr(self, f"bias_ih_l{k}", Parameter(tg.empty(gates, dtype=dtype)))
+                setattr(self, f"bias_hh_l{k}", Parameter(tg.empty(gates, dtype=dtype)))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        bound = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size else 0.0
+        for p in self.parameters():
+            init.uniform_(p, -bound, bound)
+
+    def _layer(self, k):
+        b_ih = getattr(self, f"bias_ih_l{k}") if self.bias else None
+        b_hh = getattr(self, f"bias_hh_l{k}") if self.bias else None
+        return getattr(self, f"weight_ih_l{k}"), getattr(self, f"weight_hh_l{k}"), b_ih, b_hh
+
+    def forward(self, input, hx=None):
+        name = type(self).__name__
+        unbatched = input.ndim == 2
+        if input.ndim not in (2, 3) or input.shape[-1] != self.input_size:
+            raise tg.ShapeError(f"{name}: expected input (L, N, {self.input_size}) "
+                                f"(batch_first: (N, L, {self.input_size})) or "
+                                f"(L, {self.input_size}), got {tuple(input.shape)}")
+        x = input.unsqueeze(1) if unbatched else (
+            input.transpose(0, 1) if self.batch_first else input)
+        steps, batch = x.shape[0], x.shape[1]
+        state_shape = (self.num_layers, batch, self.hidden_size)
+        if self.mode == "LSTM":
+            h0, c0 = hx if hx is not None else (None, None)
+        else:
+            h0, c0 = hx, None
+        h0, c0 = (self._initial(s, state_shape, unbatched, input) for s in (h0, c0))
+        outputs = x.unbind(0)
+        last_h, last_c = [], []
+        for k in range(self.num_layers):
+            w_ih, w_hh, b_ih, b_hh = self._layer(k)
+            h, c = h0[k], (c0[k] if self.mode == "LSTM" else None)
+            seq = []
+            for t in range(steps):
+                h, c = _step(self.mode, outputs[t], h, c, w_ih, w_hh, b_ih, b_hh,
+                             self.nonlinearity)
+                seq.append(h)
+            last_h.append(h)
+            last_c.append(c)
+            if self.dropout and self.training and k < self.num_layers - 1:
+                seq = [F.dropout(s, self.dropout) for s in seq]
+            outputs = seq
+        out = tg.stack(outputs, 0)
+        if unbatched:
+            out = out.squeeze(1)
+        elif self.batch_first:
+            out = out.transpose(0, 1)
+        h_n = tg.stack(last_h, 0)
+        h_n = h_n.squeeze(1) if unbatched else h_n
+        if self.mode != "LSTM":
+            return out, h_n
+        c_n = tg.stack(last_c, 0)
+        return out, (h_n, c_n.squeeze(1) if unbatched else c_n)
+
+    def _initial(self, state, shape, unbatched, like):
+        if state is None:
+            return tg.zeros(*shape, dtype=like.dtype, device=like.device)
+        want = (shape[0], shape[2]) if unbatched else shape
+        if tuple(state.shape) != want:
+            raise tg.ShapeError(f"{type(self).__name__}: expected an initial state of shape "
+                                f"{want}, got {tuple(state.shape)}")
+        return state.unsqueeze(1) if unbatched else state
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if self.batch_first:
+            s += ", batch_first=True"
+        return s
+
+
+class RNN(_Recurrent):
+    """h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh) (or relu), layer by layer."""
+
+    mode = "RNN"
+
+
+class LSTM(_Recurrent):
+    """Long short-term memory: gates (i, f, g, o); c_t = f c_{t-1} + i g, h_t = o tanh(c_t);
+    returns (output, (h_n, c_n))."""
+
+    mode = "LSTM"
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, dtype=None):
+        super().__init__(input_size, hidden_size, num_layers, "tanh", bias, batch_first,
+                         dropout, bidirectional, dtype)
+
+
+class GRU(_Recurrent):
+    """Gated recurrent unit: gates (r, z, n); n = tanh(W_in x + b_in + r (W_hn h + b_hn)),
+    h_t = (1 - z) n + z h_{t-1}."""
+
+    mode = "GRU"
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, dtype=None):
+        super().__init__(input_size, hidden_size, num_layers, "tanh", bias, batch_first,
+                         dropout, bidirectional, dtype)

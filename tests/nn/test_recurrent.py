@@ -1,0 +1,92 @@
+"""RNN, LSTM and GRU against numpy implementations of their equations (PyTorch's gate order
+and layout), and their gradients through time against central differences."""
+
+import numpy as np
+import pytest
+
+import tensorgrad as tg
+import tensorgrad_nn as nn
+from tensorgrad.testing import gradcheck
+
+rng = np.random.default_rng(0)
+
+
+def _sig(v):
+    return 1 / (1 + np.exp(-v))
+
+
+def _reference(mode, x, params, h0, c0=None):
+    """x (L, N, in); params per layer (w_ih, w_hh, b_ih, b_hh); returns output, h_n, c_n."""
+    hs, cs = [], []
+    for k, (w_ih, w_hh, b_ih, b_hh) in enumerate(params):
+        h = h0[k]
+        c = None if c0 is None else c0[k]
+        out = []
+        for t in range(x.shape[0]):
+            gi, gh = x[t] @ w_ih.T + b_ih, h @ w_hh.T + b_hh
+            if mode == "rnn":
+                h = np.tanh(gi + gh)
+            elif mode == "lstm":
+                i, f, g, o = np.split(gi + gh, 4, axis=1)
+                c = _sig(f) * c + _sig(i) * np.tanh(g)
+                h = _sig(o) * np.tanh(c)
+            else:
+                r = _sig(gi[:, :4] + gh[:, :4])
+                z = _sig(gi[:, 4:8] + gh[:, 4:8])
+                n = np.tanh(gi[:, 8:] + r * gh[:, 8:])
+                h = (1 - z) * n + z * h
+            out.append(h)
+        hs.append(h)
+        cs.append(c)
+        x = np.stack(out)
+    return x, np.stack(hs), (None if c0 is None else np.stack(cs))
+
+
+@pytest.mark.parametrize("mode", ["rnn", "lstm", "gru"])
+def test_recurrent_layers_match_their_equations(mode):
+    cls = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[mode]
+    layer = cls(3, 4, num_layers=2, batch_first=True).double()
+    params = [tuple(getattr(layer, f"{n}_l{k}").detach().numpy()
+                    for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")) for k in range(2)]
+    x = rng.standard_normal((2, 5, 3))  # (N, L, in)
+    h0 = rng.standard_normal((2, 2, 4))
+    c0 = rng.standard_normal((2, 2, 4)) if mode == "lstm" else None
+    state = (tg.tensor(h0), tg.tensor(c0)) if mode == "lstm" else tg.tensor(h0)
+    out, last = layer(tg.tensor(x), state)
+    ref_out, ref_h, ref_c = _reference(mode, x.transpose(1, 0, 2), params, h0, c0)
+    assert np.allclose(out.detach().numpy(), ref_out.transpose(1, 0, 2))
+    h_n = last[0] if mode == "lstm" else last
+    assert np.allclose(h_n.detach().numpy(), ref_h)
+    if mode == "lstm":
+        assert np.allclose(last[1].detach().numpy(), ref_c)
+    assert [name for name, _ in layer.named_parameters()][:4] == [
+        "weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"]
+
+
+@pytest.mark.parametrize("cls", [nn.RNN, nn.LSTM, nn.GRU])
+def test_backprop_through_time_matches_finite_differences(cls):
+    layer = cls(2, 3).double()
+    gradcheck(lambda x: (layer(x)[0] ** 2).sum(), tg.tensor(rng.standard_normal((4, 2, 2))))
+    x = tg.tensor(rng.standard_normal((4, 2, 2)))
+    loss = (layer(x)[0] ** 2).sum()
+    loss.backward()
+    w = layer.weight_hh_l0
+    base = w.detach().numpy().copy()
+    numeric = np.zeros_like(base)
+    for idx in np.ndindex(*base.shape):
+        for sign in (1, -1):
+            with tg.no_grad():
+                w.copy_(base)
+                w[idx] = base[idx] + sign * 1e-6
+            numeric[idx] += sign * float((layer(x)[0] ** 2).sum().item()) / 2e-6
+    assert np.allclose(w.grad.numpy(), numeric, atol=1e-6)
+
+
+def test_recurrent_errors_and_unbatched_input():
+    lstm = nn.LSTM(3, 4)
+    out, (h, c) = lstm(tg.randn(5, 3))  # (L, in): no batch dim
+    assert out.shape == (5, 4) and h.shape == (1, 4) and c.shape == (1, 4)
+    with pytest.raises(tg.ShapeError, match=r"LSTM: expected input \(L, N, 3\)"):
+        lstm(tg.randn(5, 2, 7))
+    with pytest.raises(ValueError, match="bidirectional=True is not supported"):
+        nn.GRU(3, 4, bidirectional=True)
