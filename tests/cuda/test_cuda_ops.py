@@ -275,3 +275,24 @@ def test_composite_layers_on_cuda_match_cpu():
 
     for got, want in zip(run("cuda"), run("cpu")):
         assert np.allclose(got, want, atol=1e-4)
+
+
+def test_lstm_and_gru_on_cuda_match_cpu():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((4, 2, 3)).astype(np.float32)
+    for cls in (nn.LSTM, nn.GRU):
+        tg.manual_seed(0)
+        layer = cls(3, 4)
+
+        def run(device, layer=layer):
+            layer.to(device)
+            for p in layer.parameters():
+                p.grad = None
+            xt = tg.tensor(x, device=device, requires_grad=True)
+            out = layer(xt)[0]
+            (out * out).sum().backward()
+            return [out.detach().cpu().numpy(), xt.grad.cpu().numpy(),
+                    layer.weight_hh_l0.grad.cpu().numpy()]
+
+        for got, want in zip(run("cuda"), run("cpu")):
+            assert np.allclose(got, want, atol=1e-4)
