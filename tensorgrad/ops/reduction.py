@@ -147,11 +147,18 @@ class Prod(Function):
 # ----- the functions users call ----------------------------------------------------------------
 
 
-def sum(x, dim=None, keepdim: bool = False, dtype=None) -> Tensor:  # noqa: A001
+def _accumulating(x, dtype=None):
+    """x in the dtype a running sum or product takes: the one asked for, else int64 for bools
+    and small integers (PyTorch's rule), else its own."""
     if dtype is not None:
-        x = x.to(dtype)
-    elif x._data.dtype.kind in "bi" and x._data.dtype.itemsize < 8:
-        x = x.to(np.int64)
+        return x.to(dtype)
+    if x._data.dtype.kind in "bi" and x._data.dtype.itemsize < 8:
+        return x.to(np.int64)
+    return x
+
+
+def sum(x, dim=None, keepdim: bool = False, dtype=None) -> Tensor:  # noqa: A001
+    x = _accumulating(x, dtype)
     return Sum.apply(x, axes=normalize_dims("sum", dim, x.ndim), keepdim=keepdim)
 
 
@@ -274,8 +281,7 @@ class CumSum(Function):
 
 def cumsum(x, dim: int) -> Tensor:
     """The running sum along dim (PyTorch's cumsum; small integers sum as int64)."""
-    if x._data.dtype.kind in "bi" and x._data.dtype.itemsize < 8:
-        x = x.to(np.int64)
+    x = _accumulating(x)
     if x.ndim == 0:
         return x.reshape(1).cumsum(0).reshape(())
     return CumSum.apply(x, axis=normalize_dims("cumsum", dim, x.ndim)[0])
@@ -329,10 +335,7 @@ def topk(x, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) ->
 
 def prod(x, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     """The product over dim (all elements by default); small integers multiply as int64."""
-    if dtype is not None:
-        x = x.to(dtype)
-    elif x._data.dtype.kind in "bi" and x._data.dtype.itemsize < 8:
-        x = x.to(np.int64)
+    x = _accumulating(x, dtype)
     return Prod.apply(x, axes=normalize_dims("prod", dim, x.ndim), keepdim=keepdim)
 
 
