@@ -144,27 +144,25 @@ class RNN(_Recurrent):
     mode = "RNN"
 
 
-class LSTM(_Recurrent):
+class _Gated(_Recurrent):
+    """LSTM and GRU: PyTorch's arguments, without RNN's nonlinearity (their gates fix it)."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, dtype=None):
+        super().__init__(input_size, hidden_size, num_layers, "tanh", bias, batch_first,
+                         dropout, bidirectional, dtype)
+
+
+class LSTM(_Gated):
     """Long short-term memory: gates (i, f, g, o); c_t = f c_{t-1} + i g, h_t = o tanh(c_t);
     returns (output, (h_n, c_n))."""
 
     mode = "LSTM"
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
-                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, dtype=None):
-        super().__init__(input_size, hidden_size, num_layers, "tanh", bias, batch_first,
-                         dropout, bidirectional, dtype)
 
-
-class GRU(_Recurrent):
+class GRU(_Gated):
     """Gated recurrent unit: gates (r, z, n); n = tanh(W_in x + b_in + r (W_hn h + b_hn)),
     h_t = (1 - z) n + z h_{t-1}."""
 
     mode = "GRU"
-
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
-                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, dtype=None):
-        super().__init__(input_size, hidden_size, num_layers, "tanh", bias, batch_first,
-                         dropout, bidirectional, dtype)
