@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import os
 
+from ..optim.lr_scheduler import ReduceLROnPlateau
+
 
 class Callback:
     def on_train_begin(self, model) -> None:
@@ -86,14 +88,20 @@ class ModelCheckpoint(Callback):
 
 class LRSchedulerStep(Callback):
     """Step an LR scheduler at the end of every epoch (the scheduler is made from the model's
-    optimizer by `make(optimizer)` once training starts, so it can wrap a deferred optimizer)."""
+    optimizer by `make(optimizer)` once training starts, so it can wrap a deferred optimizer).
+    A ReduceLROnPlateau is stepped with the epoch's `monitor` metric."""
 
-    def __init__(self, make):
-        self.make, self.scheduler = make, None
+    def __init__(self, make, monitor: str = "val_loss"):
+        self.make, self.scheduler, self.monitor = make, None, monitor
 
     def on_train_begin(self, model) -> None:
         self.scheduler = self.make(model.optimizer)
 
     def on_epoch_end(self, model, epoch, logs) -> None:
-        self.scheduler.step()
+        if isinstance(self.scheduler, ReduceLROnPlateau):
+            if self.monitor not in logs:
+                raise KeyError(f"LRSchedulerStep: metric {self.monitor!r} not in {sorted(logs)}")
+            self.scheduler.step(logs[self.monitor])
+        else:
+            self.scheduler.step()
         logs["lr"] = self.scheduler.get_last_lr()[0]

@@ -146,3 +146,94 @@ def test_adam_on_a_large_float32_parameter(amsgrad, weight_decay):
         ref = ref - 0.01 / (1 - 0.9 ** t) * m / (np.sqrt(vmax / (1 - 0.999 ** t)) + 1e-8)
         assert p.dtype == np.float32
         np.testing.assert_allclose(p.detach().numpy(), ref, rtol=1e-5, atol=1e-5)
+
+
+def _lrs(make, steps, lr=1.0, opt=nn.optim.SGD, **kw):
+    p = nn.Parameter(tg.ones(1))
+    optimizer = opt([p], lr=lr, **kw)
+    sched = make(optimizer)
+    out = []
+    for _ in range(steps):
+        out.append(optimizer.param_groups[0]["lr"])
+        sched.step()
+    return out, optimizer, sched
+
+
+def test_multistep_lambda_linear_constant_schedules():
+    S = nn.optim.lr_scheduler
+    lrs, _, _ = _lrs(lambda o: S.MultiStepLR(o, milestones=[4, 2], gamma=0.1), 6)
+    assert np.allclose(lrs, [1, 1, 0.1, 0.1, 0.01, 0.01])
+    lrs, _, sched = _lrs(lambda o: S.LambdaLR(o, lambda e: 0.5 ** e), 4, lr=2.0)
+    assert np.allclose(lrs, [2, 1, 0.5, 0.25])
+    assert "lr_lambdas" not in sched.state_dict()  # functions are not state
+    lrs, _, _ = _lrs(lambda o: S.LinearLR(o, start_factor=0.25, total_iters=3), 6)
+    assert np.allclose(lrs, [0.25, 0.5, 0.75, 1, 1, 1])
+    lrs, _, _ = _lrs(lambda o: S.ConstantLR(o, factor=0.5, total_iters=2), 4)
+    assert np.allclose(lrs, [0.5, 0.5, 1, 1])
+    with pytest.raises(ValueError, match="LambdaLR: expected 1"):
+        _lrs(lambda o: S.LambdaLR(o, [abs, abs]), 1)
+
+
+def test_cosine_warm_restarts_periods_grow_by_t_mult():
+    S = nn.optim.lr_scheduler
+    lrs, _, _ = _lrs(lambda o: S.CosineAnnealingWarmRestarts(o, T_0=2, T_mult=2), 9)
+    # periods of 2, 4, 8 epochs: restarts (lr = base) at epochs 0, 2, 6
+    def half_cos(frac):
+        return (1 + math.cos(math.pi * frac)) / 2
+
+    expected = [1, 0.5, 1, half_cos(1 / 4), 0.5, half_cos(3 / 4), 1, half_cos(1 / 8),
+                half_cos(2 / 8)]
+    assert np.allclose(lrs, expected)
+
+
+def test_one_cycle_lr_and_momentum():
+    S = nn.optim.lr_scheduler
+    p = nn.Parameter(tg.ones(1))
+    opt = nn.optim.SGD([p], lr=0.1, momentum=0.9)
+    sched = S.OneCycleLR(opt, max_lr=1.0, total_steps=10)  # warm-up ends at step 2
+    lrs, moms = [], []
+    for i in range(10):
+        lrs.append(opt.param_groups[0]["lr"])
+        moms.append(opt.param_groups[0]["momentum"])
+        if i < 9:
+            sched.step()
+    assert np.allclose(lrs[:3], [0.04, 0.52, 1.0])  # 1/25, the cosine midpoint, max_lr
+    assert np.allclose(moms[:3], [0.95, 0.90, 0.85])
+    assert math.isclose(lrs[-1], 0.04 / 1e4) and math.isclose(moms[-1], 0.95)
+    assert all(a > b for a, b in zip(lrs[2:], lrs[3:]))
+    sched.step()
+    with pytest.raises(ValueError, match="OneCycleLR: tried to step 11 times"):
+        sched.step()
+    adam = nn.optim.Adam([p], lr=0.1, betas=(0.9, 0.99))
+    S.OneCycleLR(adam, max_lr=1.0, total_steps=10, base_momentum=0.8)
+    assert adam.param_groups[0]["betas"] == (0.95, 0.99)  # beta1 cycles; beta2 stays
+
+
+def test_reduce_lr_on_plateau():
+    p = nn.Parameter(tg.ones(1))
+    opt = nn.optim.SGD([p], lr=1.0)
+    sched = nn.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=1, cooldown=1,
+                                                     min_lr=0.2)
+    lrs = []
+    for metric in [3, 2, 2, 2, 2, 2, 2, 2, 2, 2]:
+        sched.step(metric)
+        lrs.append(sched.get_last_lr()[0])
+    # two epochs without improvement halve it; the epoch after, in cooldown, counts none;
+    # never below min_lr
+    assert lrs == [1, 1, 1, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25, 0.2]
+
+
+def test_lr_schedule_callback_steps_plateau_on_the_monitored_metric():
+    from tensorgrad_nn.train.callbacks import LRSchedulerStep
+
+    class Model:
+        optimizer = nn.optim.SGD([nn.Parameter(tg.ones(1))], lr=1.0)
+
+    cb = LRSchedulerStep(lambda o: nn.optim.lr_scheduler.ReduceLROnPlateau(o, patience=0),
+                         monitor="val_loss")
+    cb.on_train_begin(Model)
+    cb.on_epoch_end(Model, 0, {"val_loss": 1.0})
+    cb.on_epoch_end(Model, 1, {"val_loss": 1.0})
+    assert math.isclose(Model.optimizer.param_groups[0]["lr"], 0.1)
+    with pytest.raises(KeyError, match="val_loss"):
+        cb.on_epoch_end(Model, 2, {"loss": 1.0})
