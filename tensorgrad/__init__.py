@@ -77,6 +77,8 @@ from .ops.composite import (
     norm,
     outer,
     softmax,
+    tril,
+    triu,
 )
 from .ops.conv import conv2d, conv2d_weight, conv_transpose2d
 from .ops.elementwise import (

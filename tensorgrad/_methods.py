@@ -33,6 +33,7 @@ _METHODS = {
     "topk": reduction.topk,
     "flip": shape.flip, "repeat": shape.repeat, "split": shape.split, "chunk": shape.chunk,
     "masked_fill": composite.masked_fill, "norm": composite.norm,
+    "tril": composite.tril, "triu": composite.triu,
     "sum": reduction.sum, "mean": reduction.mean, "amax": reduction.amax, "amin": reduction.amin,
     "max": reduction.max, "min": reduction.min, "var": reduction.var, "std": reduction.std,
     "argmax": reduction.argmax, "argmin": reduction.argmin,

@@ -206,6 +206,25 @@ class Tensor:
     def clone(self) -> Tensor:
         return _ops().elementwise.clone(self)
 
+    def __deepcopy__(self, memo) -> Tensor:
+        """A leaf with copied values, the same class (a Parameter stays one), requires_grad and a
+        copied .grad (copy.deepcopy of a model, as PyTorch's); a non-leaf refuses, as PyTorch's."""
+        if self._node is not None:
+            raise RuntimeError("deepcopy: only leaf tensors support deepcopy (this one was made "
+                               "by an op); copy x.detach() instead")
+        if id(self) in memo:
+            return memo[id(self)]
+        new = object.__new__(type(self))
+        memo[id(self)] = new
+        for cls in type(self).__mro__:
+            for name in getattr(cls, "__slots__", ()):
+                if name != "__weakref__" and hasattr(self, name):
+                    object.__setattr__(new, name, getattr(self, name))
+        new._data = self._device.backend.copy(self._data)
+        new._vc = [0]
+        new.grad = None if self.grad is None else self.grad.__deepcopy__(memo)
+        return new
+
     def to(self, *args, dtype=None, device=None, copy: bool = False) -> Tensor:
         """to(dtype), to(device), to(device, dtype), to(other): differentiable casts and moves."""
         for a in args:

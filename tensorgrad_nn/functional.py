@@ -110,6 +110,68 @@ def selu(x: Tensor) -> Tensor:
     return elu(x, _SELU_ALPHA) * _SELU_SCALE
 
 
+def prelu(x: Tensor, weight: Tensor) -> Tensor:
+    """x where x > 0, weight x elsewhere; weight holds one slope, or one per channel (dim 1)."""
+    if weight.numel() != 1:
+        if x.ndim < 2 or x.shape[1] != weight.numel():
+            raise tg.ShapeError(f"prelu: {weight.numel()} slopes for input of shape "
+                                f"{tuple(x.shape)} (expected one per channel, dim 1)")
+        weight = weight.reshape((1, -1) + (1,) * (x.ndim - 2))
+    return tg.where(x > 0, x, x * weight)
+
+
+def hardsigmoid(x: Tensor) -> Tensor:
+    """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear between."""
+    return tg.clamp(x + 3.0, 0.0, 6.0) * (1 / 6)
+
+
+def hardswish(x: Tensor) -> Tensor:
+    """x hardsigmoid(x) (MobileNetV3's)."""
+    return x * hardsigmoid(x)
+
+
+def glu(x: Tensor, dim: int = -1) -> Tensor:
+    """a sigmoid(b) for the halves a, b of x along dim (a gated linear unit)."""
+    if x.shape[dim] % 2:
+        raise tg.ShapeError(f"glu: dim {dim} must have an even size, got {tuple(x.shape)}")
+    a, b = x.chunk(2, dim)
+    return a * tg.sigmoid(b)
+
+
+def softmin(x: Tensor, dim: int = -1) -> Tensor:
+    """softmax(-x) along dim."""
+    return tg.softmax(-x, dim)
+
+
+def tanhshrink(x: Tensor) -> Tensor:
+    """x - tanh(x)."""
+    return x - tg.tanh(x)
+
+
+def threshold(x: Tensor, threshold: float, value: float) -> Tensor:
+    """x where x > threshold, value elsewhere."""
+    return tg.where(x > threshold, x, tg.full_like(x, value))
+
+
+def hardshrink(x: Tensor, lambd: float = 0.5) -> Tensor:
+    """x where |x| > lambd, 0 elsewhere."""
+    return tg.where(x.abs() > lambd, x, tg.zeros_like(x))
+
+
+def softshrink(x: Tensor, lambd: float = 0.5) -> Tensor:
+    """x - lambd above lambd, x + lambd below -lambd, 0 between."""
+    if lambd < 0:
+        raise ValueError(f"softshrink: lambd must be >= 0, got {lambd}")
+    return x - tg.clamp(x, -lambd, lambd)
+
+
+def celu(x: Tensor, alpha: float = 1.0) -> Tensor:
+    """x for x > 0, alpha (exp(x / alpha) - 1) otherwise."""
+    if alpha == 0:
+        raise ValueError("celu: alpha must not be 0")
+    return tg.where(x > 0, x, (tg.minimum(x, 0.0) * (1.0 / alpha)).exp().sub(1.0) * alpha)
+
+
 def normalize(x: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
     """x / max(||x||_p, eps) along dim."""
     return x / tg.clamp(x.norm(p, dim=dim, keepdim=True), min=eps)
@@ -134,6 +196,31 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     return x * (keep.to(x.dtype) * (1.0 / (1.0 - p)))
 
 
+def _channel_dropout(x: Tensor, p: float, training: bool, spatial: int, op: str) -> Tensor:
+    """Zero whole channels: one draw per (sample, channel) of (N, C, *spatial) or (C, *spatial),
+    the kept channels scaled by 1/(1-p)."""
+    if not 0 <= p < 1:
+        raise ValueError(f"{op}: p must be in [0, 1), got {p}")
+    if x.ndim not in (spatial + 1, spatial + 2):
+        raise tg.ShapeError(f"{op}: expected a {spatial + 2}-d (batched) or {spatial + 1}-d "
+                            f"input, got {tuple(x.shape)}")
+    if not training or p == 0:
+        return x
+    lead = x.ndim - spatial
+    keep = tg.rand(*x.shape[:lead], *(1,) * spatial, dtype=x.dtype, device=x.device) >= p
+    return x * (keep.to(x.dtype) * (1.0 / (1.0 - p)))
+
+
+def dropout1d(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """Dropout of whole channels of (N, C, L) or (C, L)."""
+    return _channel_dropout(x, p, training, 1, "dropout1d")
+
+
+def dropout2d(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """Dropout of whole feature maps of (N, C, H, W) or (C, H, W)."""
+    return _channel_dropout(x, p, training, 2, "dropout2d")
+
+
 def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """(x - mean) / sqrt(var + eps) over the trailing dims normalized_shape (biased variance),
@@ -152,6 +239,179 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
     if bias is not None:
         y = y + bias
     return y
+
+
+def _channel_shape(x: Tensor) -> tuple:
+    return (1, x.shape[1]) + (1,) * (x.ndim - 2)
+
+
+def _affine(y: Tensor, weight, bias, shape) -> Tensor:
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
+    return y
+
+
+def _update_running(running_mean, running_var, mean, var, n, momentum) -> None:
+    """running = (1 - momentum) running + momentum batch, with the unbiased variance."""
+    with tg.no_grad():
+        if running_mean is not None:
+            running_mean.mul_(1 - momentum).add_(mean.detach() * momentum)
+        if running_var is not None:
+            running_var.mul_(1 - momentum).add_(var.detach() * (momentum * n / max(n - 1, 1)))
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each channel (dim 1) over the batch and positions: with the batch's statistics
+    when training (updating the running ones in place, unbiased variance), else with the running
+    ones (PyTorch's F.batch_norm)."""
+    if input.ndim < 2:
+        raise tg.ShapeError(f"batch_norm: expected (N, C, *), got {tuple(input.shape)}")
+    shape = _channel_shape(input)
+    if training:
+        dims = (0,) + tuple(range(2, input.ndim))
+        if input.numel() == input.shape[1]:
+            raise ValueError(f"batch_norm: expected more than 1 value per channel when "
+                             f"training, got input of shape {tuple(input.shape)}")
+        mean = input.mean(dims, keepdim=True)
+        var = input.var(dims, correction=0, keepdim=True)
+        _update_running(running_mean, running_var, mean.reshape(-1), var.reshape(-1),
+                        input.numel() // input.shape[1], momentum)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: running_mean and running_var are needed when not "
+                             "training")
+        mean, var = running_mean.reshape(shape), running_var.reshape(shape)
+    return _affine((input - mean) / (var + eps).sqrt(), weight, bias, shape)
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None,
+                  running_var: Tensor | None = None, weight: Tensor | None = None,
+                  bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each sample's channels over their positions (N, C, *). Running statistics,
+    where given, move towards the batch's average of the per-instance ones (PyTorch's)."""
+    if input.ndim < 3:
+        raise tg.ShapeError(f"instance_norm: expected (N, C, L, ...), got {tuple(input.shape)}")
+    shape = _channel_shape(input)
+    if use_input_stats:
+        dims = tuple(range(2, input.ndim))
+        mean = input.mean(dims, keepdim=True)
+        var = input.var(dims, correction=0, keepdim=True)
+        n = input.numel() // (input.shape[0] * input.shape[1])
+        _update_running(running_mean, running_var, mean.mean(0).reshape(-1),
+                        var.mean(0).reshape(-1), n, momentum)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("instance_norm: running_mean and running_var are needed without "
+                             "use_input_stats")
+        mean, var = running_mean.reshape(shape), running_var.reshape(shape)
+    return _affine((input - mean) / (var + eps).sqrt(), weight, bias, shape)
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Split the channels of each sample (N, C, *) into num_groups groups and normalise each
+    group over its channels and positions (biased variance), then a per-channel affine."""
+    if input.ndim < 2 or input.shape[1] % num_groups:
+        raise tg.ShapeError(f"group_norm: expected (N, C, *) with C divisible by num_groups="
+                            f"{num_groups}, got {tuple(input.shape)}")
+    n = input.shape[0]
+    grouped = input.reshape(n, num_groups, -1)
+    mean = grouped.mean(2, keepdim=True)
+    var = grouped.var(2, correction=0, keepdim=True)
+    y = ((grouped - mean) / (var + eps).sqrt()).reshape(input.shape)
+    return _affine(y, weight, bias, _channel_shape(input))
+
+
+def pixel_shuffle(x: Tensor, upscale_factor: int) -> Tensor:
+    """(*, C r^2, H, W) -> (*, C, H r, W r): each group of r^2 channels becomes an r x r block
+    (sub-pixel convolution's upsampling)."""
+    r = int(upscale_factor)
+    if x.ndim < 3 or r < 1 or x.shape[-3] % (r * r):
+        raise tg.ShapeError(f"pixel_shuffle: expected (*, C, H, W) with C divisible by "
+                            f"upscale_factor^2 = {r * r}, got {tuple(x.shape)}")
+    *lead, c, h, w = x.shape
+    k = len(lead)
+    y = x.reshape(*lead, c // (r * r), r, r, h, w)
+    y = y.permute(*range(k), k, k + 3, k + 1, k + 4, k + 2)
+    return y.reshape(*lead, c // (r * r), h * r, w * r)
+
+
+def pixel_unshuffle(x: Tensor, downscale_factor: int) -> Tensor:
+    """(*, C, H r, W r) -> (*, C r^2, H, W), the inverse of pixel_shuffle."""
+    r = int(downscale_factor)
+    if x.ndim < 3 or r < 1 or x.shape[-2] % r or x.shape[-1] % r:
+        raise tg.ShapeError(f"pixel_unshuffle: expected (*, C, H, W) with H and W divisible by "
+                            f"downscale_factor = {r}, got {tuple(x.shape)}")
+    *lead, c, h, w = x.shape
+    k = len(lead)
+    y = x.reshape(*lead, c, h // r, r, w // r, r)
+    y = y.permute(*range(k), k, k + 2, k + 4, k + 1, k + 3)
+    return y.reshape(*lead, c * r * r, h // r, w // r)
+
+
+def adaptive_avg_pool2d(x: Tensor, output_size) -> Tensor:
+    from .layers.pooling import AdaptiveAvgPool2d
+
+    return AdaptiveAvgPool2d(output_size)(x)
+
+
+def adaptive_max_pool2d(x: Tensor, output_size) -> Tensor:
+    from .layers.pooling import AdaptiveMaxPool2d
+
+    return AdaptiveMaxPool2d(output_size)(x)
+
+
+def _additive_mask(mask, op: str, true_blocks: bool, like):
+    """A float mask to add to the scores: a float mask as it is; a bool mask gives -inf where
+    a position may not be attended (where it is False for scaled_dot_product_attention, True
+    for MultiheadAttention's masks, as PyTorch)."""
+    if mask is None:
+        return None
+    if not isinstance(mask, tg.Tensor):
+        mask = tg.tensor(np.asarray(mask), device=like.device)
+    if mask.dtype == np.bool_:
+        blocked = np.asarray(mask) if true_blocks else ~np.asarray(mask)
+        return tg.tensor(np.where(blocked, -np.inf, 0.0).astype(like.dtype), device=like.device)
+    if mask.dtype.kind != "f":
+        raise tg.DtypeError(f"{op}: a mask must be bool or floating point, got {mask.dtype}")
+    return mask.to(like.dtype)
+
+
+def _causal(rows: int, cols: int, like):
+    """-inf above the diagonal: position i attends to positions <= i."""
+    blocked = ~np.tri(rows, cols, 0, dtype=bool)
+    return tg.tensor(np.where(blocked, -np.inf, 0.0).astype(like.dtype), device=like.device)
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: float = 0.0,
+                                 is_causal: bool = False, scale: float | None = None):
+    """softmax(q k^T * scale + mask) v over the last two dims of (..., L, E), (..., S, E),
+    (..., S, Ev): scale 1/sqrt(E) by default; a bool attn_mask marks the positions that may be
+    attended (True), a float one is added; is_causal masks j > i; dropout_p drops attention
+    weights (always, as PyTorch's function does)."""
+    if query.ndim < 2 or key.ndim != query.ndim or value.ndim != query.ndim or (
+            query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]):
+        raise tg.ShapeError(f"scaled_dot_product_attention: query {tuple(query.shape)}, key "
+                            f"{tuple(key.shape)} and value {tuple(value.shape)} do not fit "
+                            "(..., L, E), (..., S, E), (..., S, Ev)")
+    if is_causal and attn_mask is not None:
+        raise ValueError("scaled_dot_product_attention: give attn_mask or is_causal, not both")
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scores = (query @ key.transpose(-2, -1)) * scale
+    if is_causal:
+        scores = scores + _causal(query.shape[-2], key.shape[-2], scores)
+    mask = _additive_mask(attn_mask, "scaled_dot_product_attention", False, scores)
+    if mask is not None:
+        scores = scores + mask
+    weights = scores.softmax(-1)
+    if dropout_p > 0:
+        weights = dropout(weights, dropout_p, True)
+    return weights @ value
 
 
 # ----- losses ----------------------------------------------------------------------------------

@@ -47,6 +47,28 @@ def masked_fill(x, mask, value) -> Tensor:
     return where(mask, value, x)
 
 
+def _triangle(x, diagonal: int, lower: bool, op: str) -> Tensor:
+    if x.ndim < 2:
+        raise ShapeError(f"{op}: expected a tensor of 2 or more dims, got shape "
+                         f"{shape_str(x.shape)}")
+    rows, cols = x.shape[-2:]
+    keep = np.tri(rows, cols, diagonal, dtype=bool)
+    if not lower:
+        keep = ~np.tri(rows, cols, diagonal - 1, dtype=bool)
+    keep = Tensor(keep, device=x.device)
+    return where(keep, x, as_tensor_like(0, x).to(x.dtype))
+
+
+def tril(x, diagonal: int = 0) -> Tensor:
+    """The lower triangle of the last two dims (j <= i + diagonal), zeros above."""
+    return _triangle(x, diagonal, True, "tril")
+
+
+def triu(x, diagonal: int = 0) -> Tensor:
+    """The upper triangle of the last two dims (j >= i + diagonal), zeros below."""
+    return _triangle(x, diagonal, False, "triu")
+
+
 def norm(x, p="fro", dim=None, keepdim: bool = False) -> Tensor:
     """The vector p-norm over dim (all elements by default): p = 2 ('fro'), 1, inf, -inf or any
     other positive number. The 2-norm's gradient is 0 at a zero vector (PyTorch's), not nan."""

@@ -1,33 +1,58 @@
 """Layers, each composed from tensorgrad primitives."""
 
 from .activation import (
+    CELU,
     ELU,
     GELU,
+    GLU,
     SELU,
     Elementwise,
+    Hardshrink,
+    Hardsigmoid,
+    Hardswish,
     Hardtanh,
     Identity,
     LeakyReLU,
     LogSigmoid,
     LogSoftmax,
     Mish,
+    PReLU,
     ReLU,
     ReLU6,
     Sigmoid,
     SiLU,
     Softmax,
+    Softmin,
     Softplus,
+    Softshrink,
     Softsign,
     Tanh,
+    Tanhshrink,
+    Threshold,
     Total,
 )
+from .attention import (
+    MultiheadAttention,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 from .conv import Conv1d, Conv2d, Convolution, ConvTranspose2d, LazyConv2d
-from .dropout import Dropout
+from .dropout import Dropout, Dropout1d, Dropout2d
 from .embedding import Embedding
 from .linear import Dense, LazyLinear, Linear
-from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .normalization import (
+    BatchNorm1d,
+    BatchNorm2d,
+    GroupNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    LayerNorm,
+)
 from .pooling import (
     AdaptiveAvgPool2d,
+    AdaptiveMaxPool2d,
     AvgPool1d,
     AvgPool2d,
     GlobalAvgPool2d,
@@ -36,7 +61,18 @@ from .pooling import (
     MeanPooling,
 )
 from .recurrent import GRU, LSTM, RNN
-from .shape import Flatten, Reshape, Upsample
+from .shape import (
+    ConstantPad2d,
+    Flatten,
+    PixelShuffle,
+    PixelUnshuffle,
+    ReflectionPad2d,
+    ReplicationPad2d,
+    Reshape,
+    Unflatten,
+    Upsample,
+    ZeroPad2d,
+)
 
 __all__ = [
     "ELU", "GELU", "Elementwise", "Identity", "LeakyReLU", "LogSoftmax", "ReLU", "Sigmoid",
@@ -45,4 +81,10 @@ __all__ = [
     "LayerNorm", "AdaptiveAvgPool2d", "AvgPool2d", "GlobalAvgPool2d", "MaxPool2d", "MeanPooling",
     "Flatten", "Reshape", "SELU", "Hardtanh", "LogSigmoid", "Mish", "ReLU6", "SiLU", "Softplus",
     "Softsign", "Conv1d", "AvgPool1d", "MaxPool1d", "Upsample", "RNN", "LSTM", "GRU",
+    "CELU", "GLU", "Hardshrink", "Hardsigmoid", "Hardswish", "PReLU", "Softmin", "Softshrink",
+    "Tanhshrink", "Threshold", "MultiheadAttention", "TransformerDecoder",
+    "TransformerDecoderLayer", "TransformerEncoder", "TransformerEncoderLayer", "Dropout1d",
+    "Dropout2d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "AdaptiveMaxPool2d",
+    "ConstantPad2d", "PixelShuffle", "PixelUnshuffle", "ReflectionPad2d", "ReplicationPad2d",
+    "Unflatten", "ZeroPad2d",
 ]

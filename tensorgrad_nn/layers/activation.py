@@ -5,7 +5,7 @@ from __future__ import annotations
 import tensorgrad as tg
 
 from .. import functional as F
-from ..module import Module
+from ..module import Module, Parameter
 
 
 class Identity(Module):
@@ -90,6 +90,105 @@ class ReLU6(_OneCall):
 
 class SELU(_OneCall):
     fn = staticmethod(F.selu)
+
+
+class Hardsigmoid(_OneCall):
+    fn = staticmethod(F.hardsigmoid)
+
+
+class Hardswish(_OneCall):
+    fn = staticmethod(F.hardswish)
+
+
+class Tanhshrink(_OneCall):
+    fn = staticmethod(F.tanhshrink)
+
+
+class _WithArgs(Module):
+    """An activation that is one call of tensorgrad_nn.functional with keyword arguments kept
+    as attributes (their names are PyTorch's)."""
+
+    fn = staticmethod(lambda x: x)
+    args: tuple = ()
+
+    def forward(self, x):
+        return type(self).fn(x, *(getattr(self, a) for a in self.args))
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{a}={getattr(self, a)}" for a in self.args)
+
+
+class GLU(_WithArgs):
+    """a sigmoid(b) for the two halves of x along dim."""
+
+    fn, args = staticmethod(F.glu), ("dim",)
+
+    def __init__(self, dim: int = -1):
+        super().__init__()
+        self.dim = dim
+
+
+class Softmin(_WithArgs):
+    fn, args = staticmethod(F.softmin), ("dim",)
+
+    def __init__(self, dim: int = -1):
+        super().__init__()
+        self.dim = dim
+
+
+class Threshold(_WithArgs):
+    """x where x > threshold, value elsewhere."""
+
+    fn, args = staticmethod(F.threshold), ("threshold", "value")
+
+    def __init__(self, threshold: float, value: float):
+        super().__init__()
+        self.threshold, self.value = threshold, value
+
+
+class Hardshrink(_WithArgs):
+    fn, args = staticmethod(F.hardshrink), ("lambd",)
+
+    def __init__(self, lambd: float = 0.5):
+        super().__init__()
+        self.lambd = lambd
+
+
+class Softshrink(_WithArgs):
+    fn, args = staticmethod(F.softshrink), ("lambd",)
+
+    def __init__(self, lambd: float = 0.5):
+        super().__init__()
+        self.lambd = lambd
+
+
+class CELU(_WithArgs):
+    fn, args = staticmethod(F.celu), ("alpha",)
+
+    def __init__(self, alpha: float = 1.0):
+        super().__init__()
+        self.alpha = alpha
+
+
+class PReLU(Module):
+    """x where x > 0, a x elsewhere, with a learned slope a: one shared (num_parameters=1) or
+    one per channel (dim 1), initialised to init."""
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype=None):
+        super().__init__()
+        self.num_parameters, self.init = num_parameters, init
+        self.weight = Parameter(tg.full((num_parameters,), init,
+                                        dtype=dtype or tg.get_default_dtype()))
+
+    def reset_parameters(self) -> None:
+        with tg.no_grad():
+            self.weight.fill_(self.init)
+
+    def forward(self, x):
+        return F.prelu(x, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"
 
 
 class Softplus(Module):

@@ -1,4 +1,5 @@
-"""BatchNorm1d/2d (running statistics, train/eval) and LayerNorm, composed from primitives."""
+"""BatchNorm1d/2d, InstanceNorm1d/2d (running statistics, train/eval), GroupNorm and LayerNorm,
+composed from primitives (tensorgrad_nn.functional)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,10 @@ from .. import init
 from ..module import Module, Parameter
 
 
-class _BatchNorm(Module):
-    _dims: tuple
+class _NormBase(Module):
+    """Per-channel affine parameters and running statistics (PyTorch's names and defaults)."""
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True, dtype=None):
+    def __init__(self, num_features, eps, momentum, affine, track_running_stats, dtype):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
@@ -30,33 +30,32 @@ class _BatchNorm(Module):
             init.ones_(self.weight)
             init.zeros_(self.bias)
 
+    def _stats(self):
+        """(running_mean, running_var, weight, bias), None where not kept."""
+        tracked = self.track_running_stats
+        return (self.running_mean if tracked else None, self.running_var if tracked else None,
+                self.weight if self.affine else None, self.bias if self.affine else None)
+
+
+class _BatchNorm(_NormBase):
+    _dims: tuple
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True, dtype=None):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype)
+
     def _check(self, x):
         raise NotImplementedError
 
     def forward(self, x):
         self._check(x)
-        dims = (0,) + tuple(range(2, x.ndim))
-        shape = (1, self.num_features) + (1,) * (x.ndim - 2)
-        if self.training or not self.track_running_stats:
-            mean = x.mean(dims, keepdim=True)
-            var = x.var(dims, correction=0, keepdim=True)
-            if self.training and self.track_running_stats:
-                n = x.numel() // self.num_features
-                with tg.no_grad():
-                    self.num_batches_tracked.add_(1)
-                    m = self.momentum
-                    if m is None:  # PyTorch's cumulative average: batch k weighs 1/k
-                        m = 1.0 / float(self.num_batches_tracked.item())
-                    self.running_mean.mul_(1 - m).add_(mean.detach().reshape(-1) * m)
-                    unbiased = var.detach().reshape(-1) * (n / max(n - 1, 1))
-                    self.running_var.mul_(1 - m).add_(unbiased * m)
-        else:
-            mean = self.running_mean.reshape(shape)
-            var = self.running_var.reshape(shape)
-        y = (x - mean) / (var + self.eps).sqrt()
-        if self.affine:
-            y = y * self.weight.reshape(shape) + self.bias.reshape(shape)
-        return y
+        momentum = self.momentum
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked.add_(1)
+            if momentum is None:  # PyTorch's cumulative average: batch k weighs 1/k
+                momentum = 1.0 / float(self.num_batches_tracked.item())
+        return F.batch_norm(x, *self._stats(), self.training or not self.track_running_stats,
+                            momentum, self.eps)
 
     def extra_repr(self) -> str:
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
@@ -78,6 +77,78 @@ class BatchNorm2d(_BatchNorm):
         if x.ndim != 4 or x.shape[1] != self.num_features:
             raise tg.ShapeError(f"BatchNorm2d: expected (N, {self.num_features}, H, W), got "
                                 f"{tuple(x.shape)}")
+
+
+class _InstanceNorm(_NormBase):
+    _spatial: int  # positional dims after (N, C)
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = False, track_running_stats: bool = False, dtype=None):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype)
+
+    def forward(self, x):
+        name = type(self).__name__
+        batched = x.ndim == self._spatial + 2
+        if not batched and x.ndim != self._spatial + 1:
+            raise tg.ShapeError(f"{name}: expected a {self._spatial + 2}-d (batched) or "
+                                f"{self._spatial + 1}-d input, got {tuple(x.shape)}")
+        if not batched:
+            x = x.unsqueeze(0)
+        if x.shape[1] != self.num_features:
+            raise tg.ShapeError(f"{name}: expected {self.num_features} channels, got "
+                                f"{tuple(x.shape)}")
+        y = F.instance_norm(x, *self._stats(), self.training or not self.track_running_stats,
+                            0.0 if self.momentum is None else self.momentum, self.eps)
+        return y if batched else y.squeeze(0)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """(N, C, L) or (C, L): normalise each sample's channels over their length."""
+
+    _spatial = 1
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """(N, C, H, W) or (C, H, W): normalise each sample's channels over their positions."""
+
+    _spatial = 2
+
+
+class GroupNorm(Module):
+    """(N, C, *): normalise each sample over groups of C / num_groups channels and their
+    positions, then a per-channel affine (weight and bias of shape (C,))."""
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
+                 affine: bool = True, dtype=None):
+        super().__init__()
+        if num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
+                             f"num_groups ({num_groups})")
+        self.num_groups, self.num_channels, self.eps = num_groups, num_channels, eps
+        self.affine = affine
+        if affine:
+            self.weight = Parameter(tg.ones(num_channels, dtype=dtype))
+            self.bias = Parameter(tg.zeros(num_channels, dtype=dtype))
+
+    def reset_parameters(self) -> None:
+        if self.affine:
+            init.ones_(self.weight)
+            init.zeros_(self.bias)
+
+    def forward(self, x):
+        if x.ndim < 2 or x.shape[1] != self.num_channels:
+            raise tg.ShapeError(f"GroupNorm: expected (N, {self.num_channels}, *), got "
+                                f"{tuple(x.shape)}")
+        if self.affine:
+            return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+        return F.group_norm(x, self.num_groups, eps=self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
 
 
 class LayerNorm(Module):

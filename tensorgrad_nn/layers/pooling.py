@@ -87,32 +87,70 @@ class MeanPooling(AvgPool2d):
         self.inshape = inshape
 
 
-class AdaptiveAvgPool2d(Module):
-    """Average-pools (N, C, H, W) to (N, C, *output_size) with PyTorch's bin edges
-    [floor(i H / out), ceil((i + 1) H / out))."""
+class _AdaptivePool2d(Module):
+    """Pools (N, C, H, W) or (C, H, W) to (..., *output_size) with PyTorch's bin edges
+    [floor(i H / out), ceil((i + 1) H / out)); None in output_size keeps that size."""
 
     def __init__(self, output_size):
         super().__init__()
         self.output_size = (output_size, output_size) if isinstance(output_size, int) else tuple(
             output_size)
 
+    def _whole(self, x):
+        raise NotImplementedError
+
+    def _even(self, x, kernel):
+        raise NotImplementedError
+
+    def _bin(self, x):
+        raise NotImplementedError
+
     def forward(self, x):
+        if x.ndim not in (3, 4):
+            raise tg.ShapeError(f"{type(self).__name__}: expected (N, C, H, W) or (C, H, W), "
+                                f"got {tuple(x.shape)}")
         oh, ow = (x.shape[-2] if s is None else s for s in self.output_size)
         h, w = x.shape[-2:]
         if (oh, ow) == (1, 1):
-            return x.mean((-2, -1), keepdim=True)
+            return self._whole(x)
         if h % oh == 0 and w % ow == 0:
-            return tg.avg_pool2d(x, (h // oh, w // ow))
+            return self._even(x, (h // oh, w // ow))
         rows = []
         for i in range(oh):
             h0, h1 = (i * h) // oh, -((-(i + 1) * h) // oh)
-            cols = [x[..., h0:h1, (j * w) // ow:-((-(j + 1) * w) // ow)].mean((-2, -1))
+            cols = [self._bin(x[..., h0:h1, (j * w) // ow:-((-(j + 1) * w) // ow)])
                     for j in range(ow)]
             rows.append(tg.stack(cols, -1))
         return tg.stack(rows, -2)
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool2d(_AdaptivePool2d):
+    """The mean of each bin."""
+
+    def _whole(self, x):
+        return x.mean((-2, -1), keepdim=True)
+
+    def _even(self, x, kernel):
+        return tg.avg_pool2d(x, kernel)
+
+    def _bin(self, x):
+        return x.mean((-2, -1))
+
+
+class AdaptiveMaxPool2d(_AdaptivePool2d):
+    """The maximum of each bin."""
+
+    def _whole(self, x):
+        return x.amax((-2, -1), keepdim=True)
+
+    def _even(self, x, kernel):
+        return tg.max_pool2d(x, kernel)
+
+    def _bin(self, x):
+        return x.amax((-2, -1))
 
 
 class GlobalAvgPool2d(Module):

@@ -1,6 +1,8 @@
-"""Flatten and Reshape layers."""
+"""Flatten, Unflatten, Reshape, Upsample, PixelShuffle/Unshuffle and the padding layers."""
 
 from __future__ import annotations
+
+import tensorgrad as tg
 
 from ..module import Module
 
@@ -50,3 +52,90 @@ class Upsample(Module):
         what = f"size={self.size}" if self.size is not None else \
             f"scale_factor={self.scale_factor}"
         return f"{what}, mode={self.mode!r}"
+
+
+class Unflatten(Module):
+    """Expand dim into unflattened_size: (N, 12) -> (N, 3, 4) with Unflatten(1, (3, 4))."""
+
+    def __init__(self, dim: int, unflattened_size):
+        super().__init__()
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def forward(self, x):
+        dim = self.dim % x.ndim
+        return x.reshape(*x.shape[:dim], *self.unflattened_size, *x.shape[dim + 1:])
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+class PixelShuffle(Module):
+    def __init__(self, upscale_factor: int):
+        super().__init__()
+        self.upscale_factor = upscale_factor
+
+    def forward(self, x):
+        from .. import functional as F
+
+        return F.pixel_shuffle(x, self.upscale_factor)
+
+    def extra_repr(self) -> str:
+        return f"upscale_factor={self.upscale_factor}"
+
+
+class PixelUnshuffle(Module):
+    def __init__(self, downscale_factor: int):
+        super().__init__()
+        self.downscale_factor = downscale_factor
+
+    def forward(self, x):
+        from .. import functional as F
+
+        return F.pixel_unshuffle(x, self.downscale_factor)
+
+    def extra_repr(self) -> str:
+        return f"downscale_factor={self.downscale_factor}"
+
+
+class _Pad2d(Module):
+    """Pads the last two dims by padding: one int for all four sides, or (left, right, top,
+    bottom), PyTorch's order."""
+
+    mode = "constant"
+
+    def __init__(self, padding, value: float = 0.0):
+        super().__init__()
+        self.padding = (padding,) * 4 if isinstance(padding, int) else tuple(padding)
+        if len(self.padding) != 4:
+            raise ValueError(f"{type(self).__name__}: padding must be an int or (left, right, "
+                             f"top, bottom), got {padding}")
+        self.value = value
+
+    def forward(self, x):
+        return tg.pad(x, self.padding, self.mode, self.value)
+
+    def extra_repr(self) -> str:
+        return f"padding={self.padding}"
+
+
+class ZeroPad2d(_Pad2d):
+    def __init__(self, padding):
+        super().__init__(padding)
+
+
+class ConstantPad2d(_Pad2d):
+    pass
+
+
+class ReflectionPad2d(_Pad2d):
+    mode = "reflect"
+
+    def __init__(self, padding):
+        super().__init__(padding)
+
+
+class ReplicationPad2d(_Pad2d):
+    mode = "replicate"
+
+    def __init__(self, padding):
+        super().__init__(padding)

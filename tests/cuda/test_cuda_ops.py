@@ -296,3 +296,32 @@ def test_lstm_and_gru_on_cuda_match_cpu():
 
         for got, want in zip(run("cuda"), run("cpu")):
             assert np.allclose(got, want, atol=1e-4)
+
+
+def test_attention_and_norm_layers_on_cuda_match_cpu():
+    """A causal, padded TransformerEncoderLayer, GroupNorm, InstanceNorm2d and PReLU: built
+    from primitives and constant masks made on the input's device."""
+    rng = np.random.default_rng(5)
+    seq = rng.standard_normal((2, 3, 4)).astype(np.float32)
+    img = rng.standard_normal((2, 4, 3, 3)).astype(np.float32)
+    padding = np.array([[False, False, True], [False, False, False]])
+    tg.manual_seed(0)
+    enc = nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0, batch_first=True)
+    norms = nn.Sequential(nn.GroupNorm(2, 4), nn.PReLU(4), nn.InstanceNorm2d(4, affine=True))
+
+    def run(device):
+        enc.to(device)
+        norms.to(device)
+        for p in (*enc.parameters(), *norms.parameters()):
+            p.grad = None
+        st = tg.tensor(seq, device=device, requires_grad=True)
+        it = tg.tensor(img, device=device, requires_grad=True)
+        y = enc(st, src_key_padding_mask=tg.tensor(padding, device=device), is_causal=True)
+        z = norms(it)
+        ((y * y).sum() + (z * z * z).sum()).backward()
+        return [y.detach().cpu().numpy(), z.detach().cpu().numpy(), st.grad.cpu().numpy(),
+                it.grad.cpu().numpy(), enc.self_attn.in_proj_weight.grad.cpu().numpy(),
+                norms[1].weight.grad.cpu().numpy()]
+
+    for got, want in zip(run("cuda"), run("cpu")):
+        assert np.allclose(got, want, atol=1e-4)

@@ -350,3 +350,156 @@ def test_upsample_nearest_and_bilinear_match_references(align_corners):
     gradcheck(lambda t: up(t), tg.tensor(x[:1, :1]))
     with pytest.raises(ValueError, match="exactly one of size and scale_factor"):
         nn.functional.interpolate(tg.tensor(x))
+
+
+# ----- more of PyTorch's layers: each against numpy, gradients by central differences ---------
+
+
+@pytest.mark.parametrize("name, module, ref", [
+    ("hardsigmoid", nn.Hardsigmoid(), lambda x: np.clip(x + 3, 0, 6) / 6),
+    ("hardswish", nn.Hardswish(), lambda x: x * np.clip(x + 3, 0, 6) / 6),
+    ("tanhshrink", nn.Tanhshrink(), lambda x: x - np.tanh(x)),
+    ("softshrink", nn.Softshrink(0.5), lambda x: np.sign(x) * np.maximum(np.abs(x) - 0.5, 0)),
+    ("hardshrink", nn.Hardshrink(0.5), lambda x: np.where(np.abs(x) > 0.5, x, 0)),
+    ("threshold", nn.Threshold(0.3, -2.0), lambda x: np.where(x > 0.3, x, -2.0)),
+    ("celu", nn.CELU(0.5), lambda x: np.where(x > 0, x, 0.5 * np.expm1(x / 0.5))),
+    ("softmin", nn.Softmin(1), lambda x: special.softmax(-x, axis=1)),
+    ("glu", nn.GLU(1), lambda x: x[:, :2] * special.expit(x[:, 2:])),
+])
+def test_more_activations_match_numpy(name, module, ref):
+    x = rng.standard_normal((3, 4, 5)) * 3
+    assert np.allclose(module(tg.tensor(x)).numpy(), ref(x)), name
+    # away from the kinks, where central differences are meaningful
+    smooth = x[np.all(np.abs(np.abs(x[..., None]) - [0.3, 0.5, 3.0]) > 1e-3, (-1,))]
+    if name in ("softmin", "glu"):
+        smooth = x
+    gradcheck(module, tg.tensor(smooth))
+
+
+def test_prelu_learns_one_slope_per_channel():
+    layer = _params_f64(nn.PReLU(3))
+    assert np.allclose(layer.weight.detach().numpy(), 0.25)
+    x = rng.standard_normal((2, 3, 4))
+    a = rng.uniform(0.1, 0.9, 3)
+    with tg.no_grad():
+        layer.weight.copy_(tg.tensor(a))
+    assert np.allclose(layer(tg.tensor(x)).detach().numpy(),
+                       np.where(x > 0, x, a[None, :, None] * x))
+    gradcheck(nn.functional.prelu, tg.tensor(x), tg.tensor(a))
+    with pytest.raises(tg.ShapeError, match="prelu: 3 slopes"):
+        layer(tg.randn(2, 4, 4).double())
+
+
+def test_group_and_instance_norm_match_numpy():
+    x = rng.standard_normal((3, 6, 4, 5)) * 2 + 1
+    w, b = rng.standard_normal(6), rng.standard_normal(6)
+    gn = _params_f64(nn.GroupNorm(2, 6))
+    with tg.no_grad():
+        gn.weight.copy_(tg.tensor(w))
+        gn.bias.copy_(tg.tensor(b))
+    g = x.reshape(3, 2, -1)
+    ref = ((g - g.mean(2, keepdims=True)) / np.sqrt(g.var(2, keepdims=True) + 1e-5)).reshape(
+        x.shape) * w[:, None, None] + b[:, None, None]
+    assert np.allclose(gn(tg.tensor(x)).detach().numpy(), ref)
+    gradcheck(lambda t, w, b: nn.functional.group_norm(t, 3, w, b), tg.tensor(x[:2, :, :2]),
+              tg.tensor(w), tg.tensor(b))
+    with pytest.raises(ValueError, match="GroupNorm: num_channels"):
+        nn.GroupNorm(4, 6)
+
+    inorm = _params_f64(nn.InstanceNorm2d(6, track_running_stats=True))
+    mean, var = x.mean((2, 3), keepdims=True), x.var((2, 3), keepdims=True)
+    assert np.allclose(inorm(tg.tensor(x)).numpy(), (x - mean) / np.sqrt(var + 1e-5))
+    assert np.allclose(inorm.running_mean.numpy(), 0.1 * mean.mean(0).ravel())
+    n = 4 * 5
+    assert np.allclose(inorm.running_var.numpy(),
+                       0.9 + 0.1 * var.mean(0).ravel() * n / (n - 1))
+    inorm.eval()
+    rm, rv = inorm.running_mean.numpy(), inorm.running_var.numpy()
+    assert np.allclose(inorm(tg.tensor(x[0])).numpy(),  # unbatched (C, H, W)
+                       (x[0] - rm[:, None, None]) / np.sqrt(rv[:, None, None] + 1e-5))
+    gradcheck(lambda t: nn.functional.instance_norm(t), tg.tensor(x[:2, :2, :3]))
+    with pytest.raises(tg.ShapeError, match="InstanceNorm1d: expected a 3-d"):
+        nn.InstanceNorm1d(6)(tg.tensor(x))
+
+
+def test_functional_batch_norm_updates_running_stats_in_place():
+    x = rng.standard_normal((8, 3, 4))
+    rm, rv = tg.zeros(3, dtype=tg.float64), tg.ones(3, dtype=tg.float64)
+    y = nn.functional.batch_norm(tg.tensor(x), rm, rv, training=True, momentum=0.5)
+    mean, var = x.mean((0, 2)), x.var((0, 2))
+    assert np.allclose(y.numpy(), (x - mean[:, None]) / np.sqrt(var[:, None] + 1e-5))
+    assert np.allclose(rm.numpy(), 0.5 * mean)
+    assert np.allclose(rv.numpy(), 0.5 + 0.5 * var * 32 / 31)
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        nn.functional.batch_norm(tg.randn(1, 3), None, None, training=True)
+
+
+@pytest.mark.parametrize("cls, shape", [(nn.Dropout2d, (40, 30, 3, 3)),
+                                        (nn.Dropout1d, (40, 30, 4)),
+                                        (nn.Dropout2d, (30, 3, 3))])
+def test_channel_dropout_zeroes_whole_channels(cls, shape):
+    tg.manual_seed(1)
+    layer = cls(0.4)
+    y = layer(tg.ones(*shape)).numpy()
+    per_channel = y.reshape(*y.shape[:len(shape) - (2 if cls is nn.Dropout2d else 1)], -1)
+    assert np.all((per_channel == 0).all(-1) | np.isclose(per_channel, 1 / 0.6).all(-1))
+    assert 0.3 < (per_channel[..., 0] == 0).mean() < 0.5
+    layer.eval()
+    x = tg.randn(*shape)
+    assert layer(x) is x
+
+
+def test_adaptive_max_pool_matches_numpy_bins():
+    x = rng.standard_normal((2, 3, 7, 9))
+    got = nn.AdaptiveMaxPool2d((3, 4))(tg.tensor(x)).numpy()
+    ref = np.empty((2, 3, 3, 4))
+    for i in range(3):
+        for j in range(4):
+            rows = slice(i * 7 // 3, -(-(i + 1) * 7 // 3))
+            cols = slice(j * 9 // 4, -(-(j + 1) * 9 // 4))
+            ref[..., i, j] = x[..., rows, cols].max((-2, -1))
+    assert np.allclose(got, ref)
+    assert np.allclose(nn.AdaptiveMaxPool2d(1)(tg.tensor(x)).numpy(),
+                       x.max((2, 3), keepdims=True))
+    gradcheck(nn.AdaptiveMaxPool2d((2, 3)), tg.tensor(x[:1, :2, :5, :7]))
+
+
+def test_pixel_shuffle_places_channels_in_blocks():
+    x = rng.standard_normal((2, 8, 3, 4))
+    y = nn.PixelShuffle(2)(tg.tensor(x)).numpy()
+    assert y.shape == (2, 2, 6, 8)
+    for c in range(2):
+        for i in range(2):
+            for j in range(2):  # channel c*4 + i*2 + j fills offset (i, j) of every block
+                assert np.array_equal(y[:, c, i::2, j::2], x[:, c * 4 + i * 2 + j])
+    assert np.array_equal(nn.PixelUnshuffle(2)(tg.tensor(y)).numpy(), x)
+    gradcheck(lambda t: nn.functional.pixel_shuffle(t, 2), tg.tensor(x[:1, :4, :2, :2]))
+    with pytest.raises(tg.ShapeError, match="pixel_shuffle: expected"):
+        nn.PixelShuffle(3)(tg.tensor(x))
+
+
+def test_padding_layers_and_unflatten_match_numpy():
+    x = rng.standard_normal((2, 3, 4, 5))
+    widths = ((0, 0), (0, 0), (0, 3), (1, 2))  # (left, right, top, bottom) = (1, 2, 0, 3)
+    assert np.array_equal(nn.ZeroPad2d((1, 2, 0, 3))(tg.tensor(x)).numpy(), np.pad(x, widths))
+    assert np.array_equal(nn.ConstantPad2d(1, 3.5)(tg.tensor(x)).numpy(),
+                          np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)), constant_values=3.5))
+    assert np.array_equal(nn.ReflectionPad2d((1, 2, 0, 3))(tg.tensor(x)).numpy(),
+                          np.pad(x, widths, mode="reflect"))
+    assert np.array_equal(nn.ReplicationPad2d((1, 2, 0, 3))(tg.tensor(x)).numpy(),
+                          np.pad(x, widths, mode="edge"))
+    flat = tg.tensor(np.arange(24.0).reshape(2, 12))
+    assert np.array_equal(nn.Unflatten(1, (3, 4))(flat).numpy(),
+                          np.arange(24.0).reshape(2, 3, 4))
+
+
+def test_tril_triu_match_numpy_and_route_gradients():
+    x = rng.standard_normal((2, 4, 5))
+    for k in (-1, 0, 2):
+        assert np.array_equal(tg.tril(tg.tensor(x), k).numpy(), np.tril(x, k))
+        assert np.array_equal(tg.tensor(x).triu(k).numpy(), np.triu(x, k))
+    t = tg.tensor(x, requires_grad=True)
+    t.tril(1).sum().backward()
+    assert np.array_equal(t.grad.numpy(), np.broadcast_to(np.tril(np.ones((4, 5)), 1), x.shape))
+    with pytest.raises(tg.ShapeError, match="tril: expected a tensor of 2 or more dims"):
+        tg.tril(tg.ones(3))
