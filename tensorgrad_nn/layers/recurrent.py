@@ -2,7 +2,8 @@
 Python loop over time steps of Linear-style products and gates, so backprop through time is
 the tape's ordinary work. Weights, gate order and initialisation follow PyTorch, so its
 state_dicts load as they are: weight_ih_l{k} (gates * hidden, input), weight_hh_l{k},
-bias_ih_l{k}, bias_hh_l{k}; LSTM gates (i, f, g, o), GRU gates (r, z, n)."""
+bias_ih_l{k}, bias_hh_l{k} (and *_reverse for the backward direction when bidirectional);
+LSTM gates (i, f, g, o), GRU gates (r, z, n)."""
 
 from __future__ import annotations
 
@@ -44,9 +45,6 @@ class _Recurrent(Module):
                  dropout: float = 0.0, bidirectional: bool = False, dtype=None):
         super().__init__()
         name = type(self).__name__
-        if bidirectional:
-            raise ValueError(f"{name}: bidirectional=True is not supported; run a second "
-                             "layer over the reversed sequence (x.flip(time_dim))")
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"{name}: nonlinearity must be 'tanh' or 'relu', got "
                              f"{nonlinearity!r}")
@@ -56,15 +54,18 @@ class _Recurrent(Module):
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.nonlinearity, self.bias, self.batch_first = nonlinearity, bias, batch_first
         self.dropout = dropout
+        self.bidirectional = bidirectional
+        self.num_directions = 2 if bidirectional else 1
         gates = _GATES[self.mode] * hidden_size
         for k in range(num_layers):
-            fan_in = input_size if k == 0 else hidden_size
-            setattr(self, f"weight_ih_l{k}", Parameter(tg.empty(gates, fan_in, dtype=dtype)))
-            setattr(self, f"weight_hh_l{k}", Parameter(tg.empty(gates, hidden_size,
-                                                                dtype=dtype)))
-            if bias:
-                setattr(self, f"bias_ih_l{k}", Parameter(tg.empty(gates, dtype=dtype)))
-                setattr(self, f"bias_hh_l{k}", Parameter(tg.empty(gates, dtype=dtype)))
+            fan_in = input_size if k == 0 else hidden_size * self.num_directions
+            for sfx in self._suffixes(k):
+                setattr(self, f"weight_ih{sfx}", Parameter(tg.empty(gates, fan_in, dtype=dtype)))
+                setattr(self, f"weight_hh{sfx}", Parameter(tg.empty(gates, hidden_size,
+                                                                    dtype=dtype)))
+                if bias:
+                    setattr(self, f"bias_ih{sfx}", Parameter(tg.empty(gates, dtype=dtype)))
+                    setattr(self, f"bias_hh{sfx}", Parameter(tg.empty(gates, dtype=dtype)))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -72,10 +73,14 @@ class _Recurrent(Module):
         for p in self.parameters():
             init.uniform_(p, -bound, bound)
 
-    def _layer(self, k):
-        b_ih = getattr(self, f"bias_ih_l{k}") if self.bias else None
-        b_hh = getattr(self, f"bias_hh_l{k}") if self.bias else None
-        return getattr(self, f"weight_ih_l{k}"), getattr(self, f"weight_hh_l{k}"), b_ih, b_hh
+    def _suffixes(self, k):
+        """Parameter-name suffixes of layer k's directions: _l{k}, then _l{k}_reverse."""
+        return [f"_l{k}", f"_l{k}_reverse"][:self.num_directions]
+
+    def _weights(self, sfx):
+        b_ih = getattr(self, f"bias_ih{sfx}") if self.bias else None
+        b_hh = getattr(self, f"bias_hh{sfx}") if self.bias else None
+        return getattr(self, f"weight_ih{sfx}"), getattr(self, f"weight_hh{sfx}"), b_ih, b_hh
 
     def forward(self, input, hx=None):
         name = type(self).__name__
@@ -87,7 +92,7 @@ class _Recurrent(Module):
         x = input.unsqueeze(1) if unbatched else (
             input.transpose(0, 1) if self.batch_first else input)
         steps, batch = x.shape[0], x.shape[1]
-        state_shape = (self.num_layers, batch, self.hidden_size)
+        state_shape = (self.num_layers * self.num_directions, batch, self.hidden_size)
         if self.mode == "LSTM":
             h0, c0 = hx if hx is not None else (None, None)
         else:
@@ -96,15 +101,21 @@ class _Recurrent(Module):
         outputs = x.unbind(0)
         last_h, last_c = [], []
         for k in range(self.num_layers):
-            w_ih, w_hh, b_ih, b_hh = self._layer(k)
-            h, c = h0[k], (c0[k] if self.mode == "LSTM" else None)
-            seq = []
-            for t in range(steps):
-                h, c = _step(self.mode, outputs[t], h, c, w_ih, w_hh, b_ih, b_hh,
-                             self.nonlinearity)
-                seq.append(h)
-            last_h.append(h)
-            last_c.append(c)
+            per_direction = []
+            for d, sfx in enumerate(self._suffixes(k)):
+                w_ih, w_hh, b_ih, b_hh = self._weights(sfx)
+                i = k * self.num_directions + d
+                h, c = h0[i], (c0[i] if self.mode == "LSTM" else None)
+                seq = [None] * steps
+                for t in (range(steps - 1, -1, -1) if d else range(steps)):
+                    h, c = _step(self.mode, outputs[t], h, c, w_ih, w_hh, b_ih, b_hh,
+                                 self.nonlinearity)
+                    seq[t] = h
+                last_h.append(h)
+                last_c.append(c)
+                per_direction.append(seq)
+            seq = per_direction[0] if self.num_directions == 1 else [
+                tg.cat(pair, -1) for pair in zip(*per_direction)]
             if self.dropout and self.training and k < self.num_layers - 1:
                 seq = [F.dropout(s, self.dropout) for s in seq]
             outputs = seq
@@ -135,6 +146,8 @@ class _Recurrent(Module):
             s += f", num_layers={self.num_layers}"
         if self.batch_first:
             s += ", batch_first=True"
+        if self.bidirectional:
+            s += ", bidirectional=True"
         return s
 
 

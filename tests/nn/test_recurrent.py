@@ -15,30 +15,33 @@ def _sig(v):
     return 1 / (1 + np.exp(-v))
 
 
+def _direction(mode, x, w_ih, w_hh, b_ih, b_hh, h, c):
+    """One layer in one direction over x (L, N, in): the outputs (L, N, H), last h and c."""
+    out = []
+    for t in range(x.shape[0]):
+        gi, gh = x[t] @ w_ih.T + b_ih, h @ w_hh.T + b_hh
+        if mode == "rnn":
+            h = np.tanh(gi + gh)
+        elif mode == "lstm":
+            i, f, g, o = np.split(gi + gh, 4, axis=1)
+            c = _sig(f) * c + _sig(i) * np.tanh(g)
+            h = _sig(o) * np.tanh(c)
+        else:
+            r = _sig(gi[:, :4] + gh[:, :4])
+            z = _sig(gi[:, 4:8] + gh[:, 4:8])
+            n = np.tanh(gi[:, 8:] + r * gh[:, 8:])
+            h = (1 - z) * n + z * h
+        out.append(h)
+    return np.stack(out), h, c
+
+
 def _reference(mode, x, params, h0, c0=None):
     """x (L, N, in); params per layer (w_ih, w_hh, b_ih, b_hh); returns output, h_n, c_n."""
     hs, cs = [], []
-    for k, (w_ih, w_hh, b_ih, b_hh) in enumerate(params):
-        h = h0[k]
-        c = None if c0 is None else c0[k]
-        out = []
-        for t in range(x.shape[0]):
-            gi, gh = x[t] @ w_ih.T + b_ih, h @ w_hh.T + b_hh
-            if mode == "rnn":
-                h = np.tanh(gi + gh)
-            elif mode == "lstm":
-                i, f, g, o = np.split(gi + gh, 4, axis=1)
-                c = _sig(f) * c + _sig(i) * np.tanh(g)
-                h = _sig(o) * np.tanh(c)
-            else:
-                r = _sig(gi[:, :4] + gh[:, :4])
-                z = _sig(gi[:, 4:8] + gh[:, 4:8])
-                n = np.tanh(gi[:, 8:] + r * gh[:, 8:])
-                h = (1 - z) * n + z * h
-            out.append(h)
+    for k, weights in enumerate(params):
+        x, h, c = _direction(mode, x, *weights, h0[k], None if c0 is None else c0[k])
         hs.append(h)
         cs.append(c)
-        x = np.stack(out)
     return x, np.stack(hs), (None if c0 is None else np.stack(cs))
 
 
@@ -88,5 +91,39 @@ def test_recurrent_errors_and_unbatched_input():
     assert out.shape == (5, 4) and h.shape == (1, 4) and c.shape == (1, 4)
     with pytest.raises(tg.ShapeError, match=r"LSTM: expected input \(L, N, 3\)"):
         lstm(tg.randn(5, 2, 7))
-    with pytest.raises(ValueError, match="bidirectional=True is not supported"):
-        nn.GRU(3, 4, bidirectional=True)
+
+
+@pytest.mark.parametrize("mode", ["rnn", "lstm", "gru"])
+def test_bidirectional_layers_run_a_reversed_pass_and_concatenate(mode):
+    cls = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[mode]
+    layer = cls(3, 4, num_layers=2, bidirectional=True).double()
+    names = [name for name, _ in layer.named_parameters()]
+    assert names[4:8] == ["weight_ih_l0_reverse", "weight_hh_l0_reverse", "bias_ih_l0_reverse",
+                          "bias_hh_l0_reverse"]
+    assert layer.weight_ih_l1.shape[1] == 8  # layer 1 reads both directions
+    x = rng.standard_normal((5, 2, 3))
+    h0 = rng.standard_normal((4, 2, 4))  # (layers * directions, N, H)
+    c0 = rng.standard_normal((4, 2, 4)) if mode == "lstm" else None
+    state = (tg.tensor(h0), tg.tensor(c0)) if mode == "lstm" else tg.tensor(h0)
+    out, last = layer(tg.tensor(x), state)
+    seq, hs, cs = x, [], []
+    for k in range(2):
+        halves = []
+        for d, sfx in enumerate(("", "_reverse")):
+            weights = [getattr(layer, f"{n}_l{k}{sfx}").detach().numpy()
+                       for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+            i = 2 * k + d
+            inp = seq[::-1] if d else seq
+            o, h, c = _direction(mode, inp, *weights, h0[i], None if c0 is None else c0[i])
+            halves.append(o[::-1] if d else o)
+            hs.append(h)
+            cs.append(c)
+        seq = np.concatenate(halves, -1)
+    assert out.shape == (5, 2, 8)
+    assert np.allclose(out.detach().numpy(), seq)
+    h_n = last[0] if mode == "lstm" else last
+    assert np.allclose(h_n.detach().numpy(), np.stack(hs))
+    if mode == "lstm":
+        assert np.allclose(last[1].detach().numpy(), np.stack(cs))
+    small = cls(2, 3, bidirectional=True).double()
+    gradcheck(lambda x: (small(x)[0] ** 2).sum(), tg.tensor(rng.standard_normal((3, 2, 2))))
