@@ -60,7 +60,7 @@ from .pooling import (
     MaxPool2d,
     MeanPooling,
 )
-from .recurrent import GRU, LSTM, RNN
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .shape import (
     ConstantPad2d,
     Flatten,
@@ -86,5 +86,5 @@ __all__ = [
     "TransformerDecoderLayer", "TransformerEncoder", "TransformerEncoderLayer", "Dropout1d",
     "Dropout2d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "AdaptiveMaxPool2d",
     "ConstantPad2d", "PixelShuffle", "PixelUnshuffle", "ReflectionPad2d", "ReplicationPad2d",
-    "Unflatten", "ZeroPad2d",
+    "Unflatten", "ZeroPad2d", "RNNCell", "LSTMCell", "GRUCell",
 ]

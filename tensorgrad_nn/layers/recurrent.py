@@ -179,3 +179,83 @@ class GRU(_Gated):
     h_t = (1 - z) n + z h_{t-1}."""
 
     mode = "GRU"
+
+
+class _Cell(Module):
+    """One time step of RNN, LSTM or GRU (PyTorch's RNNCell, LSTMCell, GRUCell): parameters
+    weight_ih (gates * hidden, input), weight_hh, bias_ih, bias_hh; input (N, in) or (in,)."""
+
+    mode = "RNN"
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 nonlinearity: str = "tanh", dtype=None):
+        super().__init__()
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"{type(self).__name__}: nonlinearity must be 'tanh' or 'relu', "
+                             f"got {nonlinearity!r}")
+        self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
+        self.nonlinearity = nonlinearity
+        gates = _GATES[self.mode] * hidden_size
+        self.weight_ih = Parameter(tg.empty(gates, input_size, dtype=dtype))
+        self.weight_hh = Parameter(tg.empty(gates, hidden_size, dtype=dtype))
+        if bias:
+            self.bias_ih = Parameter(tg.empty(gates, dtype=dtype))
+            self.bias_hh = Parameter(tg.empty(gates, dtype=dtype))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        bound = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size else 0.0
+        for p in self.parameters():
+            init.uniform_(p, -bound, bound)
+
+    def _state(self, state, batch, unbatched, like):
+        if state is None:
+            return tg.zeros(batch, self.hidden_size, dtype=like.dtype, device=like.device)
+        want = (self.hidden_size,) if unbatched else (batch, self.hidden_size)
+        if tuple(state.shape) != want:
+            raise tg.ShapeError(f"{type(self).__name__}: expected a state of shape {want}, got "
+                                f"{tuple(state.shape)}")
+        return state.unsqueeze(0) if unbatched else state
+
+    def forward(self, input, hx=None):
+        name = type(self).__name__
+        if input.ndim not in (1, 2) or input.shape[-1] != self.input_size:
+            raise tg.ShapeError(f"{name}: expected input (N, {self.input_size}) or "
+                                f"({self.input_size},), got {tuple(input.shape)}")
+        unbatched = input.ndim == 1
+        x = input.unsqueeze(0) if unbatched else input
+        h, c = hx if self.mode == "LSTM" and hx is not None else (hx, None)
+        h = self._state(h, x.shape[0], unbatched, x)
+        c = self._state(c, x.shape[0], unbatched, x) if self.mode == "LSTM" else None
+        b_ih, b_hh = (self.bias_ih, self.bias_hh) if self.bias else (None, None)
+        h, c = _step(self.mode, x, h, c, self.weight_ih, self.weight_hh, b_ih, b_hh,
+                     self.nonlinearity)
+        if unbatched:
+            h, c = h.squeeze(0), (c.squeeze(0) if c is not None else None)
+        return (h, c) if self.mode == "LSTM" else h
+
+    def extra_repr(self) -> str:
+        return f"{self.input_size}, {self.hidden_size}"
+
+
+class RNNCell(_Cell):
+    """h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (or relu)."""
+
+    mode = "RNN"
+
+
+class _GatedCell(_Cell):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, dtype=None):
+        super().__init__(input_size, hidden_size, bias, "tanh", dtype)
+
+
+class LSTMCell(_GatedCell):
+    """One LSTM step: (h', c') from x and (h, c)."""
+
+    mode = "LSTM"
+
+
+class GRUCell(_GatedCell):
+    """One GRU step: h' from x and h."""
+
+    mode = "GRU"

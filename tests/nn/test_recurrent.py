@@ -127,3 +127,34 @@ def test_bidirectional_layers_run_a_reversed_pass_and_concatenate(mode):
         assert np.allclose(last[1].detach().numpy(), np.stack(cs))
     small = cls(2, 3, bidirectional=True).double()
     gradcheck(lambda x: (small(x)[0] ** 2).sum(), tg.tensor(rng.standard_normal((3, 2, 2))))
+
+
+@pytest.mark.parametrize("mode", ["rnn", "lstm", "gru"])
+def test_cells_are_one_step_of_their_layer(mode):
+    cls = {"rnn": nn.RNNCell, "lstm": nn.LSTMCell, "gru": nn.GRUCell}[mode]
+    cell = cls(3, 4).double()
+    assert [n for n, _ in cell.named_parameters()] == ["weight_ih", "weight_hh", "bias_ih",
+                                                       "bias_hh"]
+    weights = [getattr(cell, n).detach().numpy()
+               for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+    x, h, c = (rng.standard_normal((2, k)) for k in (3, 4, 4))
+    _, ref_h, ref_c = _direction(mode, x[None], *weights, h, c if mode == "lstm" else None)
+    if mode == "lstm":
+        got_h, got_c = cell(tg.tensor(x), (tg.tensor(h), tg.tensor(c)))
+        assert np.allclose(got_c.detach().numpy(), ref_c)
+    else:
+        got_h = cell(tg.tensor(x), tg.tensor(h))
+    assert np.allclose(got_h.detach().numpy(), ref_h)
+    one = cell(tg.tensor(x[0]))  # unbatched, zero state
+    one_h = one[0] if mode == "lstm" else one
+    zero = np.zeros((1, 4))
+    assert np.allclose(one_h.detach().numpy(),
+                       _direction(mode, x[None, :1], *weights, zero, zero)[1][0])
+
+    def step(x, h):
+        return cell(x, (h, h))[0] if mode == "lstm" else cell(x, h)
+
+    gradcheck(step, tg.tensor(x), tg.tensor(h))
+    with pytest.raises(tg.ShapeError, match="expected a state of shape"):
+        cell(tg.tensor(x), (tg.tensor(h[:1]), tg.tensor(c)) if mode == "lstm" else tg.tensor(
+            h[:1]))
