@@ -645,6 +645,147 @@ def binary_cross_entropy_with_logits(input: Tensor, target, weight=None, reducti
     return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
 
 
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> Tensor:
+    """||x1 - x2 + eps||_p over the last dim (PyTorch's: eps keeps the gradient finite when
+    x1 == x2)."""
+    return (x1 - x2 + eps).norm(p, dim=-1, keepdim=keepdim)
+
+
+def _signs(target, like: Tensor) -> Tensor:
+    """+1/-1 targets as like's dtype."""
+    return _as_target(target, like).to(like.dtype)
+
+
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target, margin: float = 0.0,
+                        reduction: str = "mean") -> Tensor:
+    """max(0, -y (x1 - x2) + margin) for y = 1 (x1 should rank higher) or -1."""
+    y = _signs(target, input1)
+    return _reduce(tg.relu(-y * (input1 - input2) + margin), reduction, "margin_ranking_loss")
+
+
+def hinge_embedding_loss(input: Tensor, target, margin: float = 1.0,
+                         reduction: str = "mean") -> Tensor:
+    """x where y = 1, max(0, margin - x) where y = -1 (x typically a distance)."""
+    y = _signs(target, input)
+    _same_shape("hinge_embedding_loss", input, y)
+    loss = tg.where(y == 1, input, 0.0) + tg.where(y == -1, tg.relu(margin - input), 0.0)
+    return _reduce(loss, reduction, "hinge_embedding_loss")
+
+
+def soft_margin_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
+    """log(1 + exp(-y x)) for y = 1 or -1 (a two-class logistic loss)."""
+    y = _signs(target, input)
+    _same_shape("soft_margin_loss", input, y)
+    return _reduce(softplus(-y * input), reduction, "soft_margin_loss")
+
+
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target, margin: float = 0.0,
+                          reduction: str = "mean") -> Tensor:
+    """1 - cos(x1, x2) where y = 1, max(0, cos(x1, x2) - margin) where y = -1; rows (N, D) or
+    one vector (D,) (PyTorch's cosine with 1e-12 added to each squared norm)."""
+    if input1.shape != input2.shape or input1.ndim not in (1, 2):
+        raise tg.ShapeError(f"cosine_embedding_loss: expected inputs (N, D) or (D,) of one "
+                            f"shape, got {tuple(input1.shape)} and {tuple(input2.shape)}")
+    dim = input1.ndim - 1
+    y = _signs(target, input1)
+    cos = (input1 * input2).sum(dim) / (((input1 * input1).sum(dim) + 1e-12)
+                                        * ((input2 * input2).sum(dim) + 1e-12)).sqrt()
+    loss = tg.where(y == 1, 1 - cos, 0.0) + tg.where(y == -1, tg.relu(cos - margin), 0.0)
+    return _reduce(loss, reduction, "cosine_embedding_loss")
+
+
+def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor,
+                        margin: float = 1.0, p: float = 2.0, eps: float = 1e-6,
+                        swap: bool = False, reduction: str = "mean") -> Tensor:
+    """max(d(a, p) - d(a, n) + margin, 0) with pairwise_distance d; with swap, d(a, n) is the
+    smaller of d(a, n) and d(p, n)."""
+    if not anchor.shape == positive.shape == negative.shape:
+        raise tg.ShapeError(f"triplet_margin_loss: anchor {tuple(anchor.shape)}, positive "
+                            f"{tuple(positive.shape)} and negative {tuple(negative.shape)} "
+                            "differ")
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = tg.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+    return _reduce(tg.relu(d_pos - d_neg + margin), reduction, "triplet_margin_loss")
+
+
+def gaussian_nll_loss(input: Tensor, target, var, full: bool = False, eps: float = 1e-6,
+                      reduction: str = "mean") -> Tensor:
+    """0.5 (log var + (input - target)^2 / var) (+ 0.5 log 2 pi if full) for predicted means
+    and variances; var has input's shape, or one dim fewer, or a last dim of 1. Variances
+    below eps count as eps, with the gradient passed through as PyTorch does."""
+    target = _as_target(target, input)
+    var = _as_target(var, input)
+    if var.ndim == input.ndim - 1 and tuple(var.shape) == tuple(input.shape[:-1]):
+        var = var.unsqueeze(-1)
+    if var.ndim != input.ndim or any(v not in (1, i) for v, i in zip(var.shape, input.shape)):
+        raise tg.ShapeError(f"gaussian_nll_loss: var of shape {tuple(var.shape)} does not fit "
+                            f"input {tuple(input.shape)}")
+    if bool((var < 0).any()):
+        raise ValueError("gaussian_nll_loss: var has negative entries")
+    var = var + (tg.clamp(var.detach(), min=eps) - var.detach())
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction, "gaussian_nll_loss")
+
+
+def poisson_nll_loss(input: Tensor, target, log_input: bool = True, full: bool = False,
+                     eps: float = 1e-8, reduction: str = "mean") -> Tensor:
+    """exp(x) - y x for log-rates x (log_input), else x - y log(x + eps); full adds Stirling's
+    y log y - y + 0.5 log(2 pi y) where y > 1."""
+    target = _as_target(target, input)
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        y = target.detach()
+        safe = tg.where(y > 1, y, 1.0)
+        stirling = safe * safe.log() - safe + 0.5 * (2 * math.pi * safe).log()
+        loss = loss + tg.where(y > 1, stirling, 0.0)
+    return _reduce(loss, reduction, "poisson_nll_loss")
+
+
+def multilabel_soft_margin_loss(input: Tensor, target, weight=None,
+                                reduction: str = "mean") -> Tensor:
+    """The mean over classes of the binary cross-entropy of sigmoid(x) against 0/1 targets
+    (N, C) -> (N,), then the reduction."""
+    target = _as_target(target, input).to(input.dtype)
+    _same_shape("multilabel_soft_margin_loss", input, target)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss.mean(-1), reduction, "multilabel_soft_margin_loss")
+
+
+def multi_margin_loss(input: Tensor, target, p: int = 1, margin: float = 1.0, weight=None,
+                      reduction: str = "mean") -> Tensor:
+    """sum over classes i != y of max(0, margin - x[y] + x[i])^p / C (a multi-class hinge),
+    times weight[y] where given."""
+    if p not in (1, 2):
+        raise ValueError(f"multi_margin_loss: p must be 1 or 2, got {p}")
+    if input.ndim not in (1, 2):
+        raise tg.ShapeError(f"multi_margin_loss: expected input (N, C) or (C,), got "
+                            f"{tuple(input.shape)}")
+    x = input if input.ndim == 2 else input.unsqueeze(0)
+    target = _as_target(target, input)
+    labels, _ = _class_targets("multi_margin_loss", x, target.reshape(-1), -100)
+    picked = _pick(x, labels).unsqueeze(1)
+    hinge = tg.relu(margin - picked + x)
+    if p == 2:
+        hinge = hinge * hinge
+    if weight is not None:
+        weight = _as_target(weight, input)
+        hinge = hinge * weight.index_select(0, tg.tensor(labels, device=x.device)).unsqueeze(1)
+    others = tg.tensor(np.arange(x.shape[1])[None, :] != labels[:, None], device=x.device)
+    loss = tg.where(others, hinge, 0.0).sum(1) / x.shape[1]
+    return _reduce(loss if input.ndim == 2 else loss.squeeze(0), reduction,
+                   "multi_margin_loss")
+
+
 def one_hot(labels, num_classes: int = -1) -> Tensor:
     labels = np.asarray(labels.numpy() if isinstance(labels, Tensor) else labels)
     if num_classes < 0:

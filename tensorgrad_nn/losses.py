@@ -10,52 +10,125 @@ from . import functional as F
 from .module import Module
 
 
-class MSELoss(Module):
-    def __init__(self, reduction: str = "mean"):
+class _Loss(Module):
+    """A loss module that is one call of tensorgrad_nn.functional: its constructor's keyword
+    arguments (PyTorch's names) are kept as attributes and passed on."""
+
+    fn: staticmethod  # the functional loss, set by each subclass
+
+    def __init__(self, **options):
         super().__init__()
-        self.reduction = reduction
+        self._options = tuple(options)
+        for name, value in options.items():
+            setattr(self, name, value)
 
-    def forward(self, input, target):
-        return F.mse_loss(input, target, self.reduction)
+    def forward(self, *inputs):
+        return type(self).fn(*inputs, **{k: getattr(self, k) for k in self._options})
 
 
-class L1Loss(Module):
+class MSELoss(_Loss):
+    fn = staticmethod(F.mse_loss)
+
     def __init__(self, reduction: str = "mean"):
-        super().__init__()
-        self.reduction = reduction
-
-    def forward(self, input, target):
-        return F.l1_loss(input, target, self.reduction)
+        super().__init__(reduction=reduction)
 
 
-class SmoothL1Loss(Module):
+class L1Loss(_Loss):
+    fn = staticmethod(F.l1_loss)
+
+    def __init__(self, reduction: str = "mean"):
+        super().__init__(reduction=reduction)
+
+
+class SmoothL1Loss(_Loss):
+    fn = staticmethod(F.smooth_l1_loss)
+
     def __init__(self, reduction: str = "mean", beta: float = 1.0):
-        super().__init__()
-        self.reduction, self.beta = reduction, beta
-
-    def forward(self, input, target):
-        return F.smooth_l1_loss(input, target, self.reduction, self.beta)
+        super().__init__(reduction=reduction, beta=beta)
 
 
-class HuberLoss(Module):
+class HuberLoss(_Loss):
+    fn = staticmethod(F.huber_loss)
+
     def __init__(self, reduction: str = "mean", delta: float = 1.0):
-        super().__init__()
-        self.reduction, self.delta = reduction, delta
-
-    def forward(self, input, target):
-        return F.huber_loss(input, target, self.reduction, self.delta)
+        super().__init__(reduction=reduction, delta=delta)
 
 
-class KLDivLoss(Module):
+class KLDivLoss(_Loss):
     """KL(target || model) for the model's log-probabilities; reduction 'batchmean' is the
     divergence per sample."""
 
-    def __init__(self, reduction: str = "mean", log_target: bool = False):
-        super().__init__()
-        self.reduction, self.log_target = reduction, log_target
+    fn = staticmethod(F.kl_div)
 
-    def forward(self, input, target):
-        return F.kl_div(input, target, self.reduction, self.log_target)
+    def __init__(self, reduction: str = "mean", log_target: bool = False):
+        super().__init__(reduction=reduction, log_target=log_target)
+
+
+class MarginRankingLoss(_Loss):
+    fn = staticmethod(F.margin_ranking_loss)
+
+    def __init__(self, margin: float = 0.0, reduction: str = "mean"):
+        super().__init__(margin=margin, reduction=reduction)
+
+
+class HingeEmbeddingLoss(_Loss):
+    fn = staticmethod(F.hinge_embedding_loss)
+
+    def __init__(self, margin: float = 1.0, reduction: str = "mean"):
+        super().__init__(margin=margin, reduction=reduction)
+
+
+class SoftMarginLoss(_Loss):
+    fn = staticmethod(F.soft_margin_loss)
+
+    def __init__(self, reduction: str = "mean"):
+        super().__init__(reduction=reduction)
+
+
+class CosineEmbeddingLoss(_Loss):
+    fn = staticmethod(F.cosine_embedding_loss)
+
+    def __init__(self, margin: float = 0.0, reduction: str = "mean"):
+        super().__init__(margin=margin, reduction=reduction)
+
+
+class TripletMarginLoss(_Loss):
+    fn = staticmethod(F.triplet_margin_loss)
+
+    def __init__(self, margin: float = 1.0, p: float = 2.0, eps: float = 1e-6,
+                 swap: bool = False, reduction: str = "mean"):
+        super().__init__(margin=margin, p=p, eps=eps, swap=swap, reduction=reduction)
+
+
+class GaussianNLLLoss(_Loss):
+    """forward(input, target, var): the negative log-likelihood of target under N(input, var)."""
+
+    fn = staticmethod(F.gaussian_nll_loss)
+
+    def __init__(self, full: bool = False, eps: float = 1e-6, reduction: str = "mean"):
+        super().__init__(full=full, eps=eps, reduction=reduction)
+
+
+class PoissonNLLLoss(_Loss):
+    fn = staticmethod(F.poisson_nll_loss)
+
+    def __init__(self, log_input: bool = True, full: bool = False, eps: float = 1e-8,
+                 reduction: str = "mean"):
+        super().__init__(log_input=log_input, full=full, eps=eps, reduction=reduction)
+
+
+class MultiLabelSoftMarginLoss(_Loss):
+    fn = staticmethod(F.multilabel_soft_margin_loss)
+
+    def __init__(self, weight=None, reduction: str = "mean"):
+        super().__init__(weight=weight, reduction=reduction)
+
+
+class MultiMarginLoss(_Loss):
+    fn = staticmethod(F.multi_margin_loss)
+
+    def __init__(self, p: int = 1, margin: float = 1.0, weight=None, reduction: str = "mean"):
+        super().__init__(p=p, margin=margin, weight=weight, reduction=reduction)
 
 
 class CrossEntropyLoss(Module):

@@ -39,6 +39,7 @@ from .attention import (
     TransformerEncoderLayer,
 )
 from .conv import Conv1d, Conv2d, Convolution, ConvTranspose2d, LazyConv2d
+from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import Dropout, Dropout1d, Dropout2d
 from .embedding import Embedding
 from .linear import Dense, LazyLinear, Linear
@@ -87,4 +88,5 @@ __all__ = [
     "Dropout2d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "AdaptiveMaxPool2d",
     "ConstantPad2d", "PixelShuffle", "PixelUnshuffle", "ReflectionPad2d", "ReplicationPad2d",
     "Unflatten", "ZeroPad2d", "RNNCell", "LSTMCell", "GRUCell",
+    "CosineSimilarity", "PairwiseDistance",
 ]

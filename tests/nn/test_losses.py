@@ -185,3 +185,90 @@ def test_normalize_and_cosine_similarity_match_numpy():
     gradcheck(lambda s, t: F.cosine_similarity(s, t, dim=0), tg.tensor(a), tg.tensor(b))
     zero = F.normalize(tg.zeros(2, 3, dtype=tg.float64, requires_grad=True))
     assert not zero.detach().numpy().any()  # eps keeps a zero row at zero, not nan
+
+
+# ----- margin, embedding and likelihood losses (PyTorch's), against numpy --------------------
+
+
+def test_margin_and_embedding_losses_match_numpy():
+    x1, x2 = rng.standard_normal(8), rng.standard_normal(8)
+    y = np.where(rng.random(8) > 0.5, 1.0, -1.0)
+    got = nn.MarginRankingLoss(margin=0.3)(tg.tensor(x1), tg.tensor(x2), tg.tensor(y))
+    assert np.isclose(got.item(), np.maximum(0, -y * (x1 - x2) + 0.3).mean())
+    got = nn.HingeEmbeddingLoss(margin=0.8, reduction="sum")(tg.tensor(x1), tg.tensor(y))
+    assert np.isclose(got.item(), np.where(y == 1, x1, np.maximum(0, 0.8 - x1)).sum())
+    got = nn.SoftMarginLoss()(tg.tensor(x1), tg.tensor(y))
+    assert np.isclose(got.item(), np.log1p(np.exp(-y * x1)).mean())
+    a, b = rng.standard_normal((8, 5)), rng.standard_normal((8, 5))
+    cos = (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+    got = nn.CosineEmbeddingLoss(margin=0.1, reduction="none")(tg.tensor(a), tg.tensor(b),
+                                                               tg.tensor(y))
+    assert np.allclose(got.numpy(), np.where(y == 1, 1 - cos, np.maximum(0, cos - 0.1)))
+    assert np.allclose(nn.CosineSimilarity()(tg.tensor(a), tg.tensor(b)).numpy(), cos)
+    gradcheck(lambda a, b: F.cosine_embedding_loss(a, b, tg.tensor(y)), tg.tensor(a),
+              tg.tensor(b))
+    n = rng.standard_normal((8, 5))
+
+    def dist(u, v, p=2):
+        return (np.abs(u - v + 1e-6) ** p).sum(1) ** (1 / p)
+
+    got = nn.TripletMarginLoss(margin=1.5)(tg.tensor(a), tg.tensor(b), tg.tensor(n))
+    assert np.isclose(got.item(), np.maximum(dist(a, b) - dist(a, n) + 1.5, 0).mean())
+    got = nn.TripletMarginLoss(margin=1.5, p=1, swap=True, reduction="sum")(
+        tg.tensor(a), tg.tensor(b), tg.tensor(n))
+    d_neg = np.minimum(dist(a, n, 1), dist(b, n, 1))
+    assert np.isclose(got.item(), np.maximum(dist(a, b, 1) - d_neg + 1.5, 0).sum())
+    gradcheck(lambda a, b, n: F.triplet_margin_loss(a, b, n, margin=3.0), tg.tensor(a),
+              tg.tensor(b), tg.tensor(n))
+    assert np.allclose(nn.PairwiseDistance(p=3)(tg.tensor(a), tg.tensor(b)).numpy(),
+                       dist(a, b, 3))
+    with pytest.raises(tg.ShapeError, match="cosine_embedding_loss: expected inputs"):
+        F.cosine_embedding_loss(tg.tensor(a), tg.tensor(b[:, :4]), tg.tensor(y))
+
+
+def test_likelihood_losses_match_numpy():
+    mean, target = rng.standard_normal((6, 3)), rng.standard_normal((6, 3))
+    var = rng.uniform(0.1, 2.0, (6, 3))
+    got = nn.GaussianNLLLoss()(tg.tensor(mean), tg.tensor(target), tg.tensor(var))
+    assert np.isclose(got.item(), (0.5 * (np.log(var) + (mean - target) ** 2 / var)).mean())
+    per_row = var[:, 0]  # one variance per sample, broadcast over the last dim
+    got = nn.GaussianNLLLoss(full=True, reduction="sum")(tg.tensor(mean), tg.tensor(target),
+                                                         tg.tensor(per_row))
+    ref = 0.5 * (np.log(per_row)[:, None] + (mean - target) ** 2 / per_row[:, None]
+                 + np.log(2 * np.pi))
+    assert np.isclose(got.item(), ref.sum())
+    gradcheck(lambda m, v: F.gaussian_nll_loss(m, tg.tensor(target), v), tg.tensor(mean),
+              tg.tensor(var))
+    with pytest.raises(ValueError, match="var has negative entries"):
+        F.gaussian_nll_loss(tg.tensor(mean), tg.tensor(target), tg.tensor(-var))
+    counts = rng.poisson(3.0, (6, 3)).astype(float)
+    got = nn.PoissonNLLLoss()(tg.tensor(mean), tg.tensor(counts))
+    assert np.isclose(got.item(), (np.exp(mean) - counts * mean).mean())
+    rate = np.abs(mean) + 0.1
+    got = nn.PoissonNLLLoss(log_input=False, full=True, reduction="none")(tg.tensor(rate),
+                                                                          tg.tensor(counts))
+    safe = np.maximum(counts, 1)
+    stirling = np.where(counts > 1, safe * np.log(safe) - safe + 0.5 * np.log(2 * np.pi * safe),
+                        0)
+    assert np.allclose(got.numpy(), rate - counts * np.log(rate + 1e-8) + stirling)
+
+
+def test_multilabel_and_multiclass_margin_losses_match_numpy():
+    x = rng.standard_normal((5, 4))
+    labels = (rng.random((5, 4)) > 0.5).astype(float)
+    w = rng.uniform(0.5, 2.0, 4)
+    got = nn.MultiLabelSoftMarginLoss(weight=tg.tensor(w))(tg.tensor(x), tg.tensor(labels))
+    sig = 1 / (1 + np.exp(-x))
+    ref = -(labels * np.log(sig) + (1 - labels) * np.log(1 - sig)) * w
+    assert np.isclose(got.item(), ref.mean(1).mean())
+    classes = rng.integers(0, 4, 5)
+    for p in (1, 2):
+        got = nn.MultiMarginLoss(p=p, margin=0.7, weight=tg.tensor(w), reduction="none")(
+            tg.tensor(x), tg.tensor(classes))
+        picked = x[np.arange(5), classes][:, None]
+        hinge = np.maximum(0, 0.7 - picked + x) ** p * w[classes][:, None]
+        hinge[np.arange(5), classes] = 0
+        assert np.allclose(got.numpy(), hinge.sum(1) / 4)
+    gradcheck(lambda t: F.multi_margin_loss(t, tg.tensor(classes), margin=5.0), tg.tensor(x))
+    with pytest.raises(IndexError, match="multi_margin_loss: target 4 is out of range"):
+        F.multi_margin_loss(tg.tensor(x), tg.tensor(np.full(5, 4)))
