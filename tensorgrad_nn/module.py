@@ -66,6 +66,7 @@ class Module:
         object.__setattr__(self, "_persistent", set())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_hooks", [])
+        object.__setattr__(self, "_forward_pre_hooks", [])
         object.__setattr__(self, "training", True)
 
     # ----- registration ----------------------------------------------------------------------
@@ -74,6 +75,13 @@ class Module:
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__}: call super().__init__() before setting "
                                  "attributes")
+        if name in self._buffers and (value is None or isinstance(value, Tensor)) and not (
+                isinstance(value, Parameter)):
+            self._buffers[name] = value  # a buffer stays one (PyTorch's)
+            return
+        if name in self._parameters and value is not None and not isinstance(value, Parameter):
+            raise TypeError(f"{type(self).__name__}: cannot assign {type(value).__name__} as "
+                            f"parameter {name!r} (Parameter or None expected)")
         for table in (self._parameters, self._buffers, self._modules):
             table.pop(name, None)
         if isinstance(value, Parameter):
@@ -118,21 +126,61 @@ class Module:
             raise TypeError(f"add_module: {name!r} must be a Module, got {type(module).__name__}")
         self._modules[name] = module
 
+    register_module = add_module
+
+    def get_submodule(self, target: str) -> Module:
+        """The module at a dotted path ('encoder.layers.0'); '' is this module."""
+        module = self
+        for part in target.split(".") if target else []:
+            child = module._modules.get(part)
+            if child is None:
+                raise AttributeError(f"get_submodule: {type(module).__name__} has no submodule "
+                                     f"{part!r} (in {target!r})")
+            module = child
+        return module
+
+    def _get_state(self, target: str, table: str, what: str):
+        prefix, _, name = target.rpartition(".")
+        module = self.get_submodule(prefix)
+        entries = getattr(module, table)
+        if name not in entries:
+            raise AttributeError(f"get_{what}: {type(module).__name__} has no {what} {name!r}")
+        return entries[name]
+
+    def get_parameter(self, target: str) -> Parameter:
+        return self._get_state(target, "_parameters", "parameter")
+
+    def get_buffer(self, target: str) -> Tensor:
+        return self._get_state(target, "_buffers", "buffer")
+
     # ----- calling ---------------------------------------------------------------------------
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} defines no forward")
 
     def __call__(self, *args, **kwargs):
+        for hook in self._forward_pre_hooks:
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
         out = self.forward(*args, **kwargs)
         for hook in self._forward_hooks:
-            hook(self, args, out)
+            result = hook(self, args, out)
+            if result is not None:
+                out = result
         return out
 
     def register_forward_hook(self, hook):
-        """hook(module, inputs, output) after every forward; returns a handle with remove()."""
+        """hook(module, inputs, output) after every forward; a result other than None replaces
+        the output. Returns a handle with remove()."""
         self._forward_hooks.append(hook)
         return tg.autograd.RemovableHandle(self._forward_hooks, hook)
+
+    def register_forward_pre_hook(self, hook):
+        """hook(module, inputs) before every forward; a result other than None (a tuple, or one
+        value) replaces the positional inputs. Returns a handle with remove()."""
+        self._forward_pre_hooks.append(hook)
+        return tg.autograd.RemovableHandle(self._forward_pre_hooks, hook)
 
     # ----- traversal -------------------------------------------------------------------------
 

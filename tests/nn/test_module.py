@@ -158,3 +158,40 @@ def test_no_function_subclass_or_backward_in_tensorgrad_nn():
                 if "backends" in module or any("backends" in n for n in names):
                     offenders.append(f"{path.name}: imports kernels ({module})")
     assert not offenders, offenders
+
+
+def test_forward_hooks_can_replace_inputs_and_outputs():
+    layer = nn.Linear(2, 2)
+    seen = []
+    pre = layer.register_forward_pre_hook(lambda m, args: (args[0] * 0,))
+    post = layer.register_forward_hook(lambda m, args, out: seen.append(args[0]) or out + 1)
+    y = layer(tg.ones(3, 2))
+    assert np.array_equal(seen[0].numpy(), np.zeros((3, 2)))  # the hook saw the new input
+    assert np.allclose(y.detach().numpy(), layer.bias.detach().numpy() + 1)
+    pre.remove()
+    post.remove()
+    x = tg.ones(3, 2)
+    assert np.allclose(layer(x).detach().numpy(), nn.functional.linear(x, layer.weight,
+                                                                       layer.bias).detach().numpy())
+
+
+def test_get_submodule_parameter_and_buffer_by_path():
+    model = nn.Sequential(Block(), nn.Linear(2, 1))
+    assert model.get_submodule("0.fc2") is model[0].fc2
+    assert model.get_submodule("") is model
+    assert model.get_parameter("0.fc1.weight") is model[0].fc1.weight
+    assert model.get_buffer("0.steps") is model[0].steps
+    with pytest.raises(AttributeError, match="has no submodule 'fc3'"):
+        model.get_submodule("0.fc3")
+    with pytest.raises(AttributeError, match="has no parameter 'scale'"):
+        model.get_parameter("0.fc1.scale")
+
+
+def test_assigning_to_buffers_and_parameters_follows_pytorch():
+    block = Block()
+    block.steps = tg.tensor(5)  # a buffer stays a buffer, so it is still saved
+    assert block.state_dict()["steps"].item() == 5
+    with pytest.raises(TypeError, match="cannot assign Tensor as parameter 'weight'"):
+        block.fc1.weight = tg.ones(4, 3)
+    block.fc1.bias = None  # None removes a parameter, as PyTorch
+    assert "fc1.bias" not in block.state_dict()
