@@ -1,8 +1,15 @@
 """tensorgrad_nn: PyTorch-style modules, losses, initializers, optimizers, checkpoints and a fit
 API, built only from tensorgrad primitives (no backward anywhere in this package)."""
 
-from . import data, functional, init, optim, train
-from .containers import Graph, ModuleDict, ModuleList, Sequential
+from . import data, functional, init, optim, train, utils
+from .containers import (
+    Graph,
+    ModuleDict,
+    ModuleList,
+    ParameterDict,
+    ParameterList,
+    Sequential,
+)
 from .layers import (
     CELU,
     ELU,
@@ -12,12 +19,15 @@ from .layers import (
     LSTM,
     RNN,
     SELU,
+    AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
+    AdaptiveMaxPool1d,
     AdaptiveMaxPool2d,
     AvgPool1d,
     AvgPool2d,
     BatchNorm1d,
     BatchNorm2d,
+    Bilinear,
     ConstantPad2d,
     Conv1d,
     Conv2d,
@@ -31,6 +41,7 @@ from .layers import (
     Elementwise,
     Embedding,
     Flatten,
+    Fold,
     GlobalAvgPool2d,
     GroupNorm,
     GRUCell,
@@ -63,6 +74,7 @@ from .layers import (
     ReLU6,
     ReplicationPad2d,
     Reshape,
+    RMSNorm,
     RNNCell,
     Sigmoid,
     SiLU,
@@ -75,11 +87,13 @@ from .layers import (
     Tanhshrink,
     Threshold,
     Total,
+    Transformer,
     TransformerDecoder,
     TransformerDecoderLayer,
     TransformerEncoder,
     TransformerEncoderLayer,
     Unflatten,
+    Unfold,
     Upsample,
     ZeroPad2d,
 )

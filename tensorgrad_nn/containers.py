@@ -1,11 +1,12 @@
-"""Containers: Sequential (a chain), ModuleList, ModuleDict, and Graph (named input ports and edges
-between named layers, like Wolfram's NetGraph). Containers nest and behave like layers."""
+"""Containers: Sequential (a chain), ModuleList, ModuleDict, ParameterList, ParameterDict, and
+Graph (named input ports and edges between named layers, like Wolfram's NetGraph). Containers
+nest and behave like layers."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
 
-from .module import Module
+from .module import Module, Parameter
 
 
 class Sequential(Module):
@@ -97,6 +98,75 @@ class ModuleDict(Module):
 
     def items(self):
         return self._modules.items()
+
+
+def _as_parameter(value) -> Parameter:
+    return value if isinstance(value, Parameter) else Parameter(value)
+
+
+class ParameterList(Module):
+    """Parameters held in a list (registered as "0", "1", ...): a tensor or array becomes a
+    Parameter."""
+
+    def __init__(self, values=()):
+        super().__init__()
+        for v in values:
+            self.append(v)
+
+    def append(self, value) -> ParameterList:
+        setattr(self, str(len(self._parameters)), _as_parameter(value))
+        return self
+
+    def extend(self, values) -> ParameterList:
+        for v in values:
+            self.append(v)
+        return self
+
+    def __getitem__(self, index):
+        items = list(self._parameters.values())
+        return ParameterList(items[index]) if isinstance(index, slice) else items[index]
+
+    def __setitem__(self, index: int, value) -> None:
+        setattr(self, str(range(len(self))[index]), _as_parameter(value))
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters.values())
+
+
+class ParameterDict(Module):
+    """Parameters held by name; a tensor or array becomes a Parameter."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        for name, v in (values or {}).items():
+            self[name] = v
+
+    def __getitem__(self, name: str) -> Parameter:
+        return self._parameters[name]
+
+    def __setitem__(self, name: str, value) -> None:
+        setattr(self, name, _as_parameter(value))
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._parameters
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters)
+
+    def keys(self):
+        return self._parameters.keys()
+
+    def values(self):
+        return self._parameters.values()
+
+    def items(self):
+        return self._parameters.items()
 
 
 class Graph(Module):

@@ -22,6 +22,8 @@ from tensorgrad import (  # noqa: F401  (re-exports)
     pad,
     softmax,
 )
+from tensorgrad.ops._util import pair
+from tensorgrad.ops.indexing import index_add
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -354,6 +356,51 @@ def pixel_unshuffle(x: Tensor, downscale_factor: int) -> Tensor:
     return y.reshape(*lead, c * r * r, h // r, w // r)
 
 
+def _patch_index(op, size, kernel_size, dilation, padding, stride):
+    """Rows and columns (kh * kw, L) of every patch element in the padded image, and the
+    padded size, for unfold/fold (L = the number of patches, row-major)."""
+    (kh, kw), (dh, dw) = pair(op, "kernel_size", kernel_size), pair(op, "dilation", dilation)
+    (ph, pw), (sh, sw) = pair(op, "padding", padding), pair(op, "stride", stride)
+    hp, wp = size[0] + 2 * ph, size[1] + 2 * pw
+    oh, ow = (hp - dh * (kh - 1) - 1) // sh + 1, (wp - dw * (kw - 1) - 1) // sw + 1
+    if oh < 1 or ow < 1:
+        raise tg.ShapeError(f"{op}: a {kh}x{kw} kernel (dilation {(dh, dw)}) does not fit an "
+                            f"image of {tuple(size)} padded by {(ph, pw)}")
+    i, j = np.divmod(np.arange(kh * kw), kw)
+    p, q = np.divmod(np.arange(oh * ow), ow)
+    rows = i[:, None] * dh + p[None, :] * sh
+    cols = j[:, None] * dw + q[None, :] * sw
+    return rows, cols, (ph, pw), (hp, wp)
+
+
+def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """im2col: (N, C, H, W) -> (N, C kh kw, L), each column one patch (channel-major within a
+    column, patches row-major), PyTorch's F.unfold; conv2d is unfold, a matmul and a reshape."""
+    if input.ndim != 4:
+        raise tg.ShapeError(f"unfold: expected (N, C, H, W), got {tuple(input.shape)}")
+    rows, cols, (ph, pw), _ = _patch_index("unfold", input.shape[2:], kernel_size, dilation,
+                                           padding, stride)
+    x = tg.pad(input, (pw, pw, ph, ph)) if ph or pw else input
+    n, c = input.shape[:2]
+    return x[:, :, rows, cols].reshape(n, c * rows.shape[0], rows.shape[1])
+
+
+def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """col2im, the adjoint of unfold: (N, C kh kw, L) -> (N, C, H, W), overlapping patch
+    elements summed (PyTorch's F.fold)."""
+    size = pair("fold", "output_size", output_size)
+    rows, cols, (ph, pw), (hp, wp) = _patch_index("fold", size, kernel_size, dilation, padding,
+                                                  stride)
+    k, length = rows.shape
+    if input.ndim != 3 or input.shape[1] % k or input.shape[2] != length:
+        raise tg.ShapeError(f"fold: expected (N, C * {k}, {length}) for output_size {size}, "
+                            f"got {tuple(input.shape)}")
+    n, c = input.shape[0], input.shape[1] // k
+    out = index_add(input.reshape(n, c, k, length), (slice(None), slice(None), rows, cols),
+                    (n, c, hp, wp))
+    return out[:, :, ph:ph + size[0], pw:pw + size[1]]
+
+
 def adaptive_avg_pool2d(x: Tensor, output_size) -> Tensor:
     from .layers.pooling import AdaptiveAvgPool2d
 
@@ -364,6 +411,43 @@ def adaptive_max_pool2d(x: Tensor, output_size) -> Tensor:
     from .layers.pooling import AdaptiveMaxPool2d
 
     return AdaptiveMaxPool2d(output_size)(x)
+
+
+def adaptive_avg_pool1d(x: Tensor, output_size) -> Tensor:
+    """(N, C, L) or (C, L) -> (..., output_size), mean of PyTorch's bins."""
+    return adaptive_avg_pool2d(_input1(x, "adaptive_avg_pool1d"), (1, _one(
+        output_size, "output_size", "adaptive_avg_pool1d"))).squeeze(-2)
+
+
+def adaptive_max_pool1d(x: Tensor, output_size) -> Tensor:
+    """(N, C, L) or (C, L) -> (..., output_size), max of PyTorch's bins."""
+    return adaptive_max_pool2d(_input1(x, "adaptive_max_pool1d"), (1, _one(
+        output_size, "output_size", "adaptive_max_pool1d"))).squeeze(-2)
+
+
+def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
+             eps: float | None = None) -> Tensor:
+    """x / sqrt(mean(x^2) + eps) over the trailing dims normalized_shape, times weight (eps
+    defaults to the dtype's machine epsilon, PyTorch's F.rms_norm)."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if input.ndim < k or tuple(input.shape[input.ndim - k:]) != shape:
+        raise tg.ShapeError(f"rms_norm: expected trailing dims {shape}, got "
+                            f"{tuple(input.shape)}")
+    eps = float(np.finfo(input.dtype).eps) if eps is None else eps
+    dims = tuple(range(input.ndim - k, input.ndim))
+    y = input / ((input * input).mean(dims, keepdim=True) + eps).sqrt()
+    return y if weight is None else y * weight
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None):
+    """y_k = x1^T W_k x2 + b_k for weight (out, in1, in2) and inputs (*, in1), (*, in2)."""
+    if weight.ndim != 3 or input1.shape[-1] != weight.shape[1] or (
+            input2.shape[-1] != weight.shape[2]) or input1.shape[:-1] != input2.shape[:-1]:
+        raise tg.ShapeError(f"bilinear: inputs {tuple(input1.shape)} and {tuple(input2.shape)} "
+                            f"do not fit weight {tuple(weight.shape)}")
+    y = tg.einsum("...i,kij,...j->...k", input1, weight, input2)
+    return y if bias is None else y + bias
 
 
 def _additive_mask(mask, op: str, true_blocks: bool, like):

@@ -33,6 +33,7 @@ from .activation import (
 )
 from .attention import (
     MultiheadAttention,
+    Transformer,
     TransformerDecoder,
     TransformerDecoderLayer,
     TransformerEncoder,
@@ -42,7 +43,7 @@ from .conv import Conv1d, Conv2d, Convolution, ConvTranspose2d, LazyConv2d
 from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import Dropout, Dropout1d, Dropout2d
 from .embedding import Embedding
-from .linear import Dense, LazyLinear, Linear
+from .linear import Bilinear, Dense, LazyLinear, Linear
 from .normalization import (
     BatchNorm1d,
     BatchNorm2d,
@@ -50,9 +51,12 @@ from .normalization import (
     InstanceNorm1d,
     InstanceNorm2d,
     LayerNorm,
+    RMSNorm,
 )
 from .pooling import (
+    AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
+    AdaptiveMaxPool1d,
     AdaptiveMaxPool2d,
     AvgPool1d,
     AvgPool2d,
@@ -65,12 +69,14 @@ from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .shape import (
     ConstantPad2d,
     Flatten,
+    Fold,
     PixelShuffle,
     PixelUnshuffle,
     ReflectionPad2d,
     ReplicationPad2d,
     Reshape,
     Unflatten,
+    Unfold,
     Upsample,
     ZeroPad2d,
 )
@@ -88,5 +94,6 @@ __all__ = [
     "Dropout2d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "AdaptiveMaxPool2d",
     "ConstantPad2d", "PixelShuffle", "PixelUnshuffle", "ReflectionPad2d", "ReplicationPad2d",
     "Unflatten", "ZeroPad2d", "RNNCell", "LSTMCell", "GRUCell",
-    "CosineSimilarity", "PairwiseDistance",
+    "CosineSimilarity", "PairwiseDistance", "Transformer", "Bilinear", "RMSNorm",
+    "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "Fold", "Unfold",
 ]

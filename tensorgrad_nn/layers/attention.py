@@ -9,6 +9,8 @@ from __future__ import annotations
 import copy
 import math
 
+import numpy as np
+
 import tensorgrad as tg
 
 from .. import functional as F
@@ -262,3 +264,46 @@ class TransformerDecoder(Module):
             x = layer(x, memory, tgt_mask, memory_mask, tgt_key_padding_mask,
                       memory_key_padding_mask, tgt_is_causal, memory_is_causal)
         return x if self.norm is None else self.norm(x)
+
+
+class Transformer(Module):
+    """PyTorch's encoder-decoder Transformer: encoder (num_encoder_layers layers and a final
+    LayerNorm) over src, decoder over tgt attending to the encoder's output; every weight
+    matrix Xavier-uniform initialised, as PyTorch's."""
+
+    def __init__(self, d_model: int = 512, nhead: int = 8, num_encoder_layers: int = 6,
+                 num_decoder_layers: int = 6, dim_feedforward: int = 2048,
+                 dropout: float = 0.1, activation="relu", custom_encoder=None,
+                 custom_decoder=None, layer_norm_eps: float = 1e-5, batch_first: bool = False,
+                 norm_first: bool = False, bias: bool = True, dtype=None):
+        super().__init__()
+        args = (d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
+                batch_first, norm_first, bias, dtype)
+        self.encoder = custom_encoder or TransformerEncoder(
+            TransformerEncoderLayer(*args), num_encoder_layers,
+            LayerNorm(d_model, eps=layer_norm_eps, dtype=dtype))
+        self.decoder = custom_decoder or TransformerDecoder(
+            TransformerDecoderLayer(*args), num_decoder_layers,
+            LayerNorm(d_model, eps=layer_norm_eps, dtype=dtype))
+        self.d_model, self.nhead, self.batch_first = d_model, nhead, batch_first
+        for p in self.parameters():
+            if p.ndim > 1:
+                init.xavier_uniform_(p)
+
+    def forward(self, src, tgt, src_mask=None, tgt_mask=None, memory_mask=None,
+                src_key_padding_mask=None, tgt_key_padding_mask=None,
+                memory_key_padding_mask=None, src_is_causal: bool = False,
+                tgt_is_causal: bool = False, memory_is_causal: bool = False):
+        batch = 0 if self.batch_first else 1
+        if src.ndim == tgt.ndim == 3 and src.shape[batch] != tgt.shape[batch]:
+            raise tg.ShapeError(f"Transformer: src {tuple(src.shape)} and tgt "
+                                f"{tuple(tgt.shape)} differ in batch size")
+        memory = self.encoder(src, src_mask, src_key_padding_mask, src_is_causal)
+        return self.decoder(tgt, memory, tgt_mask, memory_mask, tgt_key_padding_mask,
+                            memory_key_padding_mask, tgt_is_causal, memory_is_causal)
+
+    @staticmethod
+    def generate_square_subsequent_mask(sz: int, dtype=None):
+        """(sz, sz) float mask: 0 on and below the diagonal, -inf above (causal)."""
+        dtype = np.dtype(dtype or tg.get_default_dtype())
+        return tg.tensor(np.where(np.tri(sz, dtype=bool), 0.0, -np.inf).astype(dtype))

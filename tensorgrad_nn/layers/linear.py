@@ -1,4 +1,4 @@
-"""Linear (alias Dense) and LazyLinear: y = x W^T + b, W of shape (out, in)."""
+"""Linear (alias Dense) and LazyLinear: y = x W^T + b, W of shape (out, in); Bilinear."""
 
 from __future__ import annotations
 
@@ -111,3 +111,34 @@ class _FunctionLayer(Module):
 
     def forward(self, x):
         return self.fn(x)
+
+
+class Bilinear(Module):
+    """y = x1^T W x2 + b for x1 (*, in1), x2 (*, in2): weight (out, in1, in2), bias (out,),
+    both U(-k, k) with k = 1/sqrt(in1) (PyTorch's)."""
+
+    def __init__(self, in1_features: int, in2_features: int, out_features: int,
+                 bias: bool = True, dtype=None, device=None):
+        super().__init__()
+        self.in1_features, self.in2_features = in1_features, in2_features
+        self.out_features = out_features
+        self.weight = Parameter(tg.empty(out_features, in1_features, in2_features, dtype=dtype,
+                                         device=device))
+        if bias:
+            self.bias = Parameter(tg.empty(out_features, dtype=dtype, device=device))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        bound = 1 / math.sqrt(self.in1_features)
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x1, x2):
+        return F.bilinear(x1, x2, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")

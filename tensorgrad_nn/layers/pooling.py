@@ -158,3 +158,28 @@ class GlobalAvgPool2d(Module):
 
     def forward(self, x):
         return x.mean((-2, -1))
+
+
+class AdaptiveAvgPool1d(Module):
+    """(N, C, L) or (C, L) -> (..., output_size): the mean of each of PyTorch's bins."""
+
+    def __init__(self, output_size: int):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, x):
+        from .. import functional as F
+
+        return F.adaptive_avg_pool1d(x, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool1d(AdaptiveAvgPool1d):
+    """(N, C, L) or (C, L) -> (..., output_size): the maximum of each of PyTorch's bins."""
+
+    def forward(self, x):
+        from .. import functional as F
+
+        return F.adaptive_max_pool1d(x, self.output_size)

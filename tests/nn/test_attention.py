@@ -236,3 +236,27 @@ def test_deepcopy_of_a_model_copies_values_not_storage():
     assert not np.allclose(model[1].running_mean.numpy(), twin[1].running_mean.numpy())
     with pytest.raises(RuntimeError, match="only leaf tensors support deepcopy"):
         copy.deepcopy(model[0].weight * 2)
+
+
+def test_transformer_is_its_encoder_then_its_decoder():
+    model = nn.Transformer(8, 2, 1, 1, 16, dropout=0.0).double()
+    enc, dec = model.encoder.layers[0], model.decoder.layers[0]
+    src, tgt = rng.standard_normal((5, 2, 8)), rng.standard_normal((4, 2, 8))
+    mask = nn.Transformer.generate_square_subsequent_mask(4, dtype="float64")
+    assert np.array_equal(mask.numpy(), np.where(np.tri(4, dtype=bool), 0.0, -np.inf))
+
+    def ff(layer, y):
+        return np_linear(np.maximum(np_linear(y, layer.linear1), 0), layer.linear2)
+
+    memory = np_layer_norm(src + np_mha(enc.self_attn, src, src, src)[0], enc.norm1)
+    memory = np_layer_norm(memory + ff(enc, memory), enc.norm2)
+    memory = np_layer_norm(memory, model.encoder.norm)
+    x = np_layer_norm(tgt + np_mha(dec.self_attn, tgt, tgt, tgt, mask.numpy())[0], dec.norm1)
+    x = np_layer_norm(x + np_mha(dec.multihead_attn, x, memory, memory)[0], dec.norm2)
+    x = np_layer_norm(np_layer_norm(x + ff(dec, x), dec.norm3), model.decoder.norm)
+    got = model(tg.tensor(src), tg.tensor(tgt), tgt_mask=mask)
+    assert np.allclose(got.detach().numpy(), x)
+    bound = np.sqrt(6 / (8 + 16))  # Xavier-uniform for every matrix, as PyTorch's
+    assert np.abs(enc.linear1.weight.detach().numpy()).max() <= bound
+    with pytest.raises(tg.ShapeError, match="Transformer: src .* differ in batch size"):
+        model(tg.tensor(src), tg.tensor(tgt[:, :1]))

@@ -503,3 +503,62 @@ def test_tril_triu_match_numpy_and_route_gradients():
     assert np.array_equal(t.grad.numpy(), np.broadcast_to(np.tril(np.ones((4, 5)), 1), x.shape))
     with pytest.raises(tg.ShapeError, match="tril: expected a tensor of 2 or more dims"):
         tg.tril(tg.ones(3))
+
+
+def _np_unfold(x, k, d, p, s):
+    """im2col by loops: column l = patch l (row-major), rows channel-major."""
+    n, c, h, w = x.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])))
+    oh = (h + 2 * p[0] - d[0] * (k[0] - 1) - 1) // s[0] + 1
+    ow = (w + 2 * p[1] - d[1] * (k[1] - 1) - 1) // s[1] + 1
+    out = np.zeros((n, c * k[0] * k[1], oh * ow))
+    for ch in range(c):
+        for i in range(k[0]):
+            for j in range(k[1]):
+                row = (ch * k[0] + i) * k[1] + j
+                for a in range(oh):
+                    for b in range(ow):
+                        out[:, row, a * ow + b] = xp[:, ch, a * s[0] + i * d[0],
+                                                     b * s[1] + j * d[1]]
+    return out
+
+
+def test_unfold_is_im2col_and_fold_its_adjoint():
+    x = rng.standard_normal((2, 3, 7, 6))
+    k, d, p, s = (2, 3), (2, 1), (1, 1), (2, 1)
+    cols = nn.Unfold(k, d, p, s)(tg.tensor(x)).numpy()
+    ref = _np_unfold(x, k, d, p, s)
+    assert np.array_equal(cols, ref)
+    # fold is unfold's adjoint: <unfold(x), u> == <x, fold(u)>
+    u = rng.standard_normal(ref.shape)
+    folded = nn.Fold((7, 6), k, d, p, s)(tg.tensor(u)).numpy()
+    assert np.isclose((ref * u).sum(), (x * folded).sum())
+    # conv2d == unfold, matmul, reshape (the CNN notebook's im2col convolution)
+    w = rng.standard_normal((4, 3, 3, 3))
+    conv = nn.functional.unfold(tg.tensor(x), 3, padding=1)
+    y = (tg.tensor(w.reshape(4, -1)) @ conv).reshape(2, 4, 7, 6)
+    assert np.allclose(y.numpy(), ref_conv2d(x, w, padding=(1, 1)))
+    gradcheck(lambda t: nn.functional.fold(t, (4, 4), 2, stride=2), tg.tensor(u[:1, :4, :4]))
+    gradcheck(lambda t: nn.functional.unfold(t, 2, padding=1), tg.tensor(x[:1, :1, :3, :3]))
+    with pytest.raises(tg.ShapeError, match=r"fold: expected \(N, C \* 6, 24\)"):
+        nn.functional.fold(tg.tensor(u[:, :, :5]), (7, 6), k, d, p, s)
+
+
+def test_adaptive_1d_pools_rms_norm_and_bilinear_match_numpy():
+    x = rng.standard_normal((2, 3, 11))
+    bins = [(i * 11 // 4, -(-(i + 1) * 11 // 4)) for i in range(4)]
+    assert np.allclose(nn.AdaptiveAvgPool1d(4)(tg.tensor(x)).numpy(),
+                       np.stack([x[..., a:b].mean(-1) for a, b in bins], -1))
+    assert np.allclose(nn.AdaptiveMaxPool1d(4)(tg.tensor(x)).numpy(),
+                       np.stack([x[..., a:b].max(-1) for a, b in bins], -1))
+    norm = _params_f64(nn.RMSNorm(11, eps=1e-6))
+    assert np.allclose(norm(tg.tensor(x)).detach().numpy(),
+                       x / np.sqrt((x * x).mean(-1, keepdims=True) + 1e-6))
+    gradcheck(lambda t, w: nn.functional.rms_norm(t, 11, w), tg.tensor(x[0]),
+              tg.tensor(rng.standard_normal(11)))
+    layer = _params_f64(nn.Bilinear(4, 3, 5))
+    x1, x2 = rng.standard_normal((6, 4)), rng.standard_normal((6, 3))
+    w, b = layer.weight.detach().numpy(), layer.bias.detach().numpy()
+    ref = np.array([[x1[n] @ w[k] @ x2[n] for k in range(5)] for n in range(6)]) + b
+    assert np.allclose(layer(tg.tensor(x1), tg.tensor(x2)).detach().numpy(), ref)
+    gradcheck(nn.functional.bilinear, tg.tensor(x1), tg.tensor(x2), tg.tensor(w))

@@ -195,3 +195,42 @@ def test_assigning_to_buffers_and_parameters_follows_pytorch():
         block.fc1.weight = tg.ones(4, 3)
     block.fc1.bias = None  # None removes a parameter, as PyTorch
     assert "fc1.bias" not in block.state_dict()
+
+
+def test_parameter_list_and_dict_register_their_entries():
+    plist = nn.ParameterList([tg.ones(2), np.zeros(3)])
+    plist.append(tg.full((1,), 2.0))
+    assert [n for n, _ in plist.named_parameters()] == ["0", "1", "2"]
+    assert all(isinstance(p, nn.Parameter) and p.requires_grad for p in plist)
+    pdict = nn.ParameterDict({"scale": tg.ones(3)})
+    pdict["shift"] = tg.zeros(3)
+    assert list(pdict.keys()) == ["scale", "shift"] and "shift" in pdict
+
+    class Affine(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.p = pdict
+
+        def forward(self, x):
+            return x * self.p["scale"] + self.p["shift"]
+
+    model = Affine()
+    assert sorted(model.state_dict()) == ["p.scale", "p.shift"]
+    model(tg.ones(3)).sum().backward()
+    assert np.array_equal(pdict["scale"].grad.numpy(), np.ones(3))
+
+
+def test_utils_flat_vectors_and_value_clipping():
+    model = nn.Sequential(nn.Linear(3, 2), nn.Linear(2, 1))
+    flat = nn.utils.parameters_to_vector(model.parameters())
+    expected = np.concatenate([p.detach().numpy().ravel() for p in model.parameters()])
+    assert np.array_equal(flat.detach().numpy(), expected)
+    nn.utils.vector_to_parameters(tg.arange(11.0), model.parameters())
+    assert np.array_equal(model[0].weight.detach().numpy(), np.arange(6.0).reshape(2, 3))
+    assert np.array_equal(model[1].bias.detach().numpy(), [10.0])
+    with pytest.raises(tg.ShapeError, match="expected a vector of 11 elements"):
+        nn.utils.vector_to_parameters(tg.arange(10.0), model.parameters())
+    model(tg.tensor([[10.0, -10.0, 3.0]])).sum().backward()
+    nn.utils.clip_grad_value_(model.parameters(), 0.5)
+    grads = np.concatenate([p.grad.numpy().ravel() for p in model.parameters()])
+    assert np.abs(grads).max() <= 0.5 and np.isclose(np.abs(grads).max(), 0.5)
