@@ -83,10 +83,19 @@ from .ops.composite import (
 from .ops.conv import conv2d, conv2d_weight, conv_transpose2d
 from .ops.elementwise import (
     abs,
+    acos,
+    acosh,
     add,
+    asin,
+    asinh,
+    atan,
+    atan2,
+    atanh,
     ceil,
     clamp,
+    clone,
     cos,
+    cosh,
     div,
     erf,
     exp,
@@ -104,13 +113,17 @@ from .ops.elementwise import (
     remainder,
     round,
     sigmoid,
+    sign,
     sin,
+    sinh,
     sqrt,
     sub,
+    tan,
     tanh,
     trunc,
     where,
 )
+from .ops.functions import *  # noqa: F403  (PyTorch's names, listed in its __all__)
 from .ops.indexing import gather, index_add, index_select, scatter_add, take_along_dim
 from .ops.linalg import linear, matmul
 from .ops.loss import softmax_cross_entropy
@@ -155,6 +168,9 @@ from .random import initial_seed, manual_seed
 from .tensor import Tensor
 
 clip = clamp
+arcsin, arccos, arctan, arctan2, sgn = asin, acos, atan, atan2, sign
+arcsinh, arccosh, arctanh = asinh, acosh, atanh
+nonzero, numel, unbind, t = Tensor.nonzero, Tensor.numel, Tensor.unbind, Tensor.t
 
 __version__ = "0.1.0"
 

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from .ops import composite, conv, elementwise, indexing, linalg, pooling, reduction, shape
+from .ops import (
+    composite,
+    conv,
+    elementwise,
+    functions,
+    indexing,
+    linalg,
+    pooling,
+    reduction,
+    shape,
+)
 from .tensor import Tensor
 
 
@@ -171,3 +181,25 @@ Tensor.reshape_as = _reshape_as
 Tensor.T = property(_t)
 Tensor.mT = property(_mt)
 Tensor.t = _t
+
+
+# PyTorch's other Tensor methods (ops/functions.py and the inverse and hyperbolic primitives)
+_MORE = {
+    "tan": elementwise.tan, "asin": elementwise.asin, "acos": elementwise.acos,
+    "atan": elementwise.atan, "sinh": elementwise.sinh, "cosh": elementwise.cosh,
+    "asinh": elementwise.asinh, "acosh": elementwise.acosh, "atanh": elementwise.atanh,
+    "atan2": elementwise.atan2, "arcsin": elementwise.asin, "arccos": elementwise.acos,
+    "arctan": elementwise.atan, "arcsinh": elementwise.asinh, "arccosh": elementwise.acosh,
+    "arctanh": elementwise.atanh, "arctan2": elementwise.atan2, "sgn": elementwise.sign,
+}
+for _name in (
+        "log2 log10 exp2 reciprocal rsqrt square hypot logaddexp xlogy lerp addcmul addcdiv logit "
+        "frac fmod deg2rad rad2deg nan_to_num float_power eq ne lt le gt ge greater "
+        "greater_equal less less_equal not_equal logical_not logical_and logical_or logical_xor "
+        "isinf isposinf isneginf signbit count_nonzero mm bmm mv addmm baddbmm inner kron cross "
+        "dist swapaxes swapdims movedim moveaxis narrow select roll rot90 fliplr flipud tile "
+        "repeat_interleave diagonal diag_embed diag trace diff masked_select take scatter argsort "
+        "kthvalue median quantile nansum nanmean unique bincount cumprod").split():
+    _MORE[_name] = getattr(functions, _name)
+for _name, _fn in _MORE.items():
+    setattr(Tensor, _name, _fn)

@@ -409,6 +409,136 @@ class Cos(_Unary):
         return -(gy * sin(x))
 
 
+class _Elementary(_Unary):
+    """y = f(x) for a numpy-named backend function `kernel` (NaN outside f's domain, as numpy
+    and PyTorch); subclasses give dx as derivative(x, y, gy), in tensor ops, so it has its own
+    gradient."""
+
+    kernel = ""
+
+    @classmethod
+    def forward(cls, ctx, x):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            y = getattr(ctx.backend, cls.kernel)(x)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @classmethod
+    def backward(cls, ctx, gy):
+        x, y = ctx.saved_tensors
+        return cls.derivative(x, y, gy)
+
+    @staticmethod
+    def derivative(x, y, gy):
+        raise NotImplementedError
+
+
+class Tan(_Elementary):
+    """dx = gy (1 + y^2)."""
+
+    kernel = "tan"
+
+    @staticmethod
+    def derivative(x, y, gy):
+        return gy * (y * y + 1.0)
+
+
+class Asin(_Elementary):
+    """dx = gy / sqrt(1 - x^2)."""
+
+    kernel = "arcsin"
+
+    @staticmethod
+    def derivative(x, y, gy):
+        return gy / (1.0 - x * x).sqrt()
+
+
+class Acos(_Elementary):
+    """dx = -gy / sqrt(1 - x^2)."""
+
+    kernel = "arccos"
+
+    @staticmethod
+    def derivative(x, y, gy):
+        return -gy / (1.0 - x * x).sqrt()
+
+
+class Atan(_Elementary):
+    """dx = gy / (1 + x^2)."""
+
+    kernel = "arctan"
+
+    @staticmethod
+    def derivative(x, y, gy):
+        return gy / (x * x + 1.0)
+
+
+class Sinh(_Elementary):
+    """dx = gy cosh(x)."""
+
+    kernel = "sinh"
+
+    @staticmethod
+    def derivative(x, y, gy):
+        return gy * cosh(x)
+
+
+class Cosh(_Elementary):
+    """dx = gy sinh(x)."""
+
+    kernel = "cosh"
+
+    @staticmethod
+    def derivative(x, y, gy):
+        return gy * sinh(x)
+
+
+class Asinh(_Elementary):
+    """dx = gy / sqrt(x^2 + 1)."""
+
+    kernel = "arcsinh"
+
+    @staticmethod
+    def derivative(x, y, gy):
+        return gy / (x * x + 1.0).sqrt()
+
+
+class Acosh(_Elementary):
+    """dx = gy / sqrt((x - 1)(x + 1))."""
+
+    kernel = "arccosh"
+
+    @staticmethod
+    def derivative(x, y, gy):
+        return gy / ((x - 1.0) * (x + 1.0)).sqrt()
+
+
+class Atanh(_Elementary):
+    """dx = gy / (1 - x^2)."""
+
+    kernel = "arctanh"
+
+    @staticmethod
+    def derivative(x, y, gy):
+        return gy / (1.0 - x * x)
+
+
+class Atan2(Function):
+    """y = atan2(a, b), the angle of (b, a);  da = gy b / (a^2 + b^2), db = -gy a / (a^2 + b^2)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return _broadcast("atan2", ctx.backend.arctan2, a, b)
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, b = ctx.saved_tensors
+        scale = gy / (a * a + b * b)
+        need_a, need_b = ctx.needs_input_grad
+        return (scale * b if need_a else None), (-(scale * a) if need_b else None)
+
+
 class Log1p(_Unary):
     """y = log(1 + x), accurate for small x;  dx = gy / (1 + x)."""
 
@@ -728,6 +858,48 @@ def log1p(x) -> Tensor:
 
 def expm1(x) -> Tensor:
     return Expm1._apply_one(_float(x))
+
+
+def tan(x) -> Tensor:
+    return Tan._apply_one(_float(x))
+
+
+def asin(x) -> Tensor:
+    return Asin._apply_one(_float(x))
+
+
+def acos(x) -> Tensor:
+    return Acos._apply_one(_float(x))
+
+
+def atan(x) -> Tensor:
+    return Atan._apply_one(_float(x))
+
+
+def sinh(x) -> Tensor:
+    return Sinh._apply_one(_float(x))
+
+
+def cosh(x) -> Tensor:
+    return Cosh._apply_one(_float(x))
+
+
+def asinh(x) -> Tensor:
+    return Asinh._apply_one(_float(x))
+
+
+def acosh(x) -> Tensor:
+    return Acosh._apply_one(_float(x))
+
+
+def atanh(x) -> Tensor:
+    return Atanh._apply_one(_float(x))
+
+
+def atan2(a, b) -> Tensor:
+    """The angle of the point (b, a) in (-pi, pi] (PyTorch's atan2(input, other))."""
+    a, b = operands(a, b)
+    return Atan2.apply(_float(a), _float(b))
 
 
 def _step(cls, x) -> Tensor:

@@ -421,6 +421,15 @@ ENTRIES: list[OpSpec] = [
     OpSpec("Cos", tg.cos, np.cos, _unary_samples(_n)),
     OpSpec("Log1p", tg.log1p, np.log1p, _unary_samples(_pos)),
     OpSpec("Expm1", tg.expm1, np.expm1, _unary_samples(_n)),
+    *[OpSpec(name, getattr(tg, name.lower()), ref, _unary_samples(make))
+      for name, ref, make in (
+          ("Tan", np.tan, _n), ("Atan", np.arctan, _n), ("Sinh", np.sinh, _n),
+          ("Cosh", np.cosh, _n), ("Asinh", np.arcsinh, _n),
+          ("Asin", np.arcsin, lambda rng, *s: rng.uniform(-0.9, 0.9, size=s)),
+          ("Acos", np.arccos, lambda rng, *s: rng.uniform(-0.9, 0.9, size=s)),
+          ("Atanh", np.arctanh, lambda rng, *s: rng.uniform(-0.9, 0.9, size=s)),
+          ("Acosh", np.arccosh, lambda rng, *s: rng.uniform(1.2, 3.0, size=s)))],
+    OpSpec("Atan2", tg.atan2, np.arctan2, _binary_samples(_away_from_zero)),
     *[OpSpec(name, getattr(tg, name.lower()), ref,
              _unary_samples(lambda rng, *s: _n(rng, *s) * 3),
              notes="piecewise constant: gradient 0 (PyTorch's)")

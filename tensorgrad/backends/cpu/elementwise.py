@@ -7,7 +7,8 @@ __all__ = [
     "sign", "maximum", "minimum", "relu", "relu_backward", "relu_mask", "sigmoid", "tanh", "where",
     "clip", "cast", "compare", "logical", "clamp_mask", "inplace", "add_rows_", "fill",
     "sin", "cos", "log1p", "expm1", "floor", "ceil", "round", "trunc", "remainder",
-    "floor_divide",
+    "floor_divide", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "arcsinh", "arccosh",
+    "arctanh", "arctan2",
 ]
 
 add = np.add
@@ -36,6 +37,9 @@ round = np.round  # noqa: A001  (half to even, as PyTorch's)
 trunc = np.trunc
 remainder = np.remainder  # the divisor's sign (Python's %, PyTorch's remainder)
 floor_divide = np.floor_divide
+tan, arcsin, arccos, arctan = np.tan, np.arcsin, np.arccos, np.arctan
+sinh, cosh, arcsinh, arccosh, arctanh = np.sinh, np.cosh, np.arcsinh, np.arccosh, np.arctanh
+arctan2 = np.arctan2
 
 
 # From this many elements on, ReLU, its backward and the bias add run as Numba kernels on all

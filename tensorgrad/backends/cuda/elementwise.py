@@ -18,13 +18,15 @@ __all__ = [
     "cast", "compare", "logical", "clamp_mask", "isfinite", "isnan", "sigmoid_backward",
     "relu_backward", "tanh_backward", "inplace", "add_rows_", "erf", "adam_step", "KERNELS",
     "sin", "cos", "log1p", "expm1", "floor", "ceil", "round", "trunc", "remainder",
-    "floor_divide",
+    "floor_divide", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "arcsinh", "arccosh",
+    "arctanh", "arctan2",
 ]
 
-ADD, SUB, MUL, DIV, POW, MAX, MIN, SIG_BWD, TANH_BWD, RELU_BWD, REM, FLOORDIV = range(12)
+ADD, SUB, MUL, DIV, POW, MAX, MIN, SIG_BWD, TANH_BWD, RELU_BWD, REM, FLOORDIV, ATAN2 = range(13)
 EQ, NE, LT, LE, GT, GE, AND, OR, XOR = range(9)
 (NEG, EXP, LOG, SQRT, ABS, SIGN, RELU, RELU_MASK, SIGMOID, TANH, ISFINITE, ISNAN,
- NOT, IDENTITY, ERF, SIN, COS, LOG1P, EXPM1, FLOOR, CEIL, ROUND, TRUNC) = range(23)
+ NOT, IDENTITY, ERF, SIN, COS, LOG1P, EXPM1, FLOOR, CEIL, ROUND, TRUNC, TAN, ASIN, ACOS, ATAN,
+ SINH, COSH, ASINH, ACOSH, ATANH) = range(32)
 
 
 @cuda.jit(device=True, inline=True)
@@ -63,6 +65,8 @@ def _arith(op, x, y):
         return x % y
     if op == FLOORDIV:
         return x // y
+    if op == ATAN2:
+        return math.atan2(x, y)
     return y * (1 - x * x)  # TANH_BWD
 
 
@@ -145,6 +149,33 @@ def _math(op, x):
         return f
     if op == TRUNC:
         return _floor(x) if x >= 0 else -_floor(-x)
+    return _inverse_or_hyperbolic(op, x)
+
+
+@cuda.jit(device=True, inline=True)
+def _inverse_or_hyperbolic(op, x):
+    """tan, the inverse trigonometric and the hyperbolic functions, NaN outside their domains
+    and infinite past float64's range (Python's math, which the simulator runs, raises there)."""
+    if op == TAN:
+        return math.tan(x)
+    if op == ASIN:
+        return math.asin(x) if -1 <= x <= 1 else math.nan
+    if op == ACOS:
+        return math.acos(x) if -1 <= x <= 1 else math.nan
+    if op == ATAN:
+        return math.atan(x)
+    if op == SINH:
+        return math.sinh(x) if -710 < x < 710 else x * math.inf
+    if op == COSH:
+        return math.cosh(x) if -710 < x < 710 else math.inf + x * 0
+    if op == ASINH:
+        return math.asinh(x)
+    if op == ACOSH:
+        return math.acosh(x) if x >= 1 else math.nan
+    if op == ATANH:
+        if -1 < x < 1:
+            return math.atanh(x)
+        return x * math.inf if x == 1 or x == -1 else math.nan
     return x  # IDENTITY (a cast: the store converts)
 
 
@@ -246,6 +277,7 @@ power, maximum, minimum = (_arith_op(k) for k in (POW, MAX, MIN))
 sigmoid_backward, tanh_backward = _arith_op(SIG_BWD), _arith_op(TANH_BWD)
 relu_backward = _arith_op(RELU_BWD)
 remainder, floor_divide = _arith_op(REM), _arith_op(FLOORDIV)
+arctan2 = _arith_op(ATAN2)
 
 _COMPARE = {"eq": EQ, "ne": NE, "lt": LT, "le": LE, "gt": GT, "ge": GE}
 _LOGICAL = {"and": AND, "or": OR, "xor": XOR}
@@ -277,6 +309,9 @@ abs, sign, relu, relu_mask = (_unary_op(k) for k in (ABS, SIGN, RELU, RELU_MASK)
 sigmoid, tanh, erf = _unary_op(SIGMOID), _unary_op(TANH), _unary_op(ERF)
 sin, cos, log1p, expm1 = (_unary_op(k) for k in (SIN, COS, LOG1P, EXPM1))
 floor, ceil, round, trunc = (_unary_op(k) for k in (FLOOR, CEIL, ROUND, TRUNC))  # noqa: A001
+tan, arcsin, arccos, arctan = (_unary_op(k) for k in (TAN, ASIN, ACOS, ATAN))
+sinh, cosh, arcsinh, arccosh, arctanh = (_unary_op(k) for k in (SINH, COSH, ASINH, ACOSH,
+                                                                  ATANH))
 
 
 def cast(x, dtype):
