@@ -43,130 +43,129 @@ class Sequential(Module):
         return iter(self._modules.values())
 
 
-class ModuleList(Module):
-    def __init__(self, modules=()):
-        super().__init__()
-        for m in modules:
-            self.append(m)
+class _Listed(Module):
+    """A list of entries of one of the module's tables (registered as "0", "1", ...)."""
 
-    def append(self, module: Module) -> ModuleList:
-        self.add_module(str(len(self._modules)), module)
-        return self
-
-    def extend(self, modules) -> ModuleList:
-        for m in modules:
-            self.append(m)
-        return self
-
-    def __getitem__(self, index):
-        items = list(self._modules.values())
-        return ModuleList(items[index]) if isinstance(index, slice) else items[index]
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-
-class ModuleDict(Module):
-    def __init__(self, modules=None):
-        super().__init__()
-        for name, m in (modules or {}).items():
-            self.add_module(name, m)
-
-    def __getitem__(self, name: str) -> Module:
-        return self._modules[name]
-
-    def __setitem__(self, name: str, module: Module) -> None:
-        self.add_module(name, module)
-
-    def __contains__(self, name: str) -> bool:
-        return name in self._modules
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules)
-
-    def keys(self):
-        return self._modules.keys()
-
-    def values(self):
-        return self._modules.values()
-
-    def items(self):
-        return self._modules.items()
-
-
-def _as_parameter(value) -> Parameter:
-    return value if isinstance(value, Parameter) else Parameter(value)
-
-
-class ParameterList(Module):
-    """Parameters held in a list (registered as "0", "1", ...): a tensor or array becomes a
-    Parameter."""
+    _table = "_modules"
 
     def __init__(self, values=()):
         super().__init__()
         for v in values:
             self.append(v)
 
-    def append(self, value) -> ParameterList:
-        setattr(self, str(len(self._parameters)), _as_parameter(value))
+    def _store(self, name: str, value) -> None:
+        raise NotImplementedError
+
+    def _entries(self):
+        return getattr(self, self._table)
+
+    def append(self, value):
+        self._store(str(len(self._entries())), value)
         return self
 
-    def extend(self, values) -> ParameterList:
+    def extend(self, values):
         for v in values:
             self.append(v)
         return self
 
     def __getitem__(self, index):
-        items = list(self._parameters.values())
-        return ParameterList(items[index]) if isinstance(index, slice) else items[index]
+        items = list(self._entries().values())
+        return type(self)(items[index]) if isinstance(index, slice) else items[index]
 
     def __setitem__(self, index: int, value) -> None:
-        setattr(self, str(range(len(self))[index]), _as_parameter(value))
+        self._store(str(range(len(self))[index]), value)
 
     def __len__(self) -> int:
-        return len(self._parameters)
+        return len(self._entries())
 
     def __iter__(self):
-        return iter(self._parameters.values())
+        return iter(self._entries().values())
 
 
-class ParameterDict(Module):
-    """Parameters held by name; a tensor or array becomes a Parameter."""
+class _Keyed(Module):
+    """A dict of entries of one of the module's tables, by name."""
+
+    _table = "_modules"
 
     def __init__(self, values=None):
         super().__init__()
         for name, v in (values or {}).items():
             self[name] = v
 
-    def __getitem__(self, name: str) -> Parameter:
-        return self._parameters[name]
+    def _store(self, name: str, value) -> None:
+        raise NotImplementedError
+
+    def _entries(self):
+        return getattr(self, self._table)
+
+    def __getitem__(self, name: str):
+        return self._entries()[name]
 
     def __setitem__(self, name: str, value) -> None:
-        setattr(self, name, _as_parameter(value))
+        self._store(name, value)
 
     def __contains__(self, name: str) -> bool:
-        return name in self._parameters
+        return name in self._entries()
 
     def __len__(self) -> int:
-        return len(self._parameters)
+        return len(self._entries())
 
     def __iter__(self):
-        return iter(self._parameters)
+        return iter(self._entries())
 
     def keys(self):
-        return self._parameters.keys()
+        return self._entries().keys()
 
     def values(self):
-        return self._parameters.values()
+        return self._entries().values()
 
     def items(self):
-        return self._parameters.items()
+        return self._entries().items()
+
+
+class ModuleList(_Listed):
+    def __init__(self, modules=()):
+        super().__init__(modules)
+
+    def _store(self, name: str, module) -> None:
+        self.add_module(name, module)
+
+
+class ModuleDict(_Keyed):
+    def __init__(self, modules=None):
+        super().__init__(modules)
+
+    def _store(self, name: str, module) -> None:
+        self.add_module(name, module)
+
+
+def _as_parameter(value) -> Parameter:
+    return value if isinstance(value, Parameter) else Parameter(value)
+
+
+class ParameterList(_Listed):
+    """Parameters held in a list (registered as "0", "1", ...): a tensor or array becomes a
+    Parameter."""
+
+    _table = "_parameters"
+
+    def __init__(self, values=None):
+        super().__init__(values or ())
+
+    def _store(self, name: str, value) -> None:
+        setattr(self, name, _as_parameter(value))
+
+
+class ParameterDict(_Keyed):
+    """Parameters held by name; a tensor or array becomes a Parameter."""
+
+    _table = "_parameters"
+
+    def __init__(self, parameters=None):
+        super().__init__(parameters)
+
+    def _store(self, name: str, value) -> None:
+        setattr(self, name, _as_parameter(value))
 
 
 class Graph(Module):
