@@ -1,7 +1,10 @@
-"""SGD (momentum, Nesterov), RMSprop, Adam, AdamW, Adagrad: PyTorch's update rules, with the
-formula of each in its docstring. Slugnet's RMSProp is a thin wrapper."""
+"""SGD (momentum, Nesterov), RMSprop, Adam, AdamW, Adagrad, Adamax, NAdam, RAdam, Adadelta:
+PyTorch's update rules, with the formula of each in its docstring. Slugnet's RMSProp is a thin
+wrapper."""
 
 from __future__ import annotations
+
+import math
 
 import tensorgrad as tg
 from tensorgrad import fused
@@ -157,3 +160,121 @@ class Adagrad(Optimizer):
         p.add_(g / (state["sum"].sqrt() + group["eps"]), alpha=-clr)
 
 
+
+
+class _Moments(Optimizer):
+    """The first and second moment state of the Adam family (exp_avg, exp_avg_sq, step)."""
+
+    def _moments(self, p, g, state, group, second: str = "exp_avg_sq"):
+        if group["weight_decay"]:
+            g = g + p.detach() * group["weight_decay"]
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = tg.zeros_like(p)
+            state[second] = tg.zeros_like(p)
+        state["step"] += 1
+        b1 = group["betas"][0]
+        state["exp_avg"].mul_(b1).add_(g, alpha=1 - b1)
+        return g, state["step"], state["exp_avg"], state[second]
+
+
+def _betas(name, betas):
+    if not 0 <= betas[0] < 1 or not 0 <= betas[1] < 1:
+        raise ValueError(f"{name}: betas must be in [0, 1), got {betas}")
+    return tuple(betas)
+
+
+class Adamax(_Moments):
+    """m = b1 m + (1 - b1) g;  u = max(b2 u, |g| + eps);  p -= lr / (1 - b1^t) m / u."""
+
+    default_lr = 2e-3
+
+    def __init__(self, params=None, lr: float | None = None, betas=(0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0):
+        super().__init__(params, dict(lr=lr, betas=_betas("Adamax", betas), eps=eps,
+                                      weight_decay=weight_decay))
+
+    def _update(self, p, g, state, group):
+        g, t, m, u = self._moments(p, g, state, group, "exp_inf")
+        b1, b2 = group["betas"]
+        u.copy_(tg.maximum(u * b2, g.abs() + group["eps"]))
+        p.add_(m / u, alpha=-group["lr"] / (1 - b1 ** t))
+
+
+class NAdam(_Moments):
+    """Adam with Nesterov momentum (Dozat), PyTorch's schedule mu_t = b1 (1 - 0.5 0.96^(t psi)):
+    p -= lr (1 - mu_t) / (1 - prod mu) g / d + lr mu_{t+1} / (1 - prod mu mu_{t+1}) m / d,
+    d = sqrt(v / (1 - b2^t)) + eps."""
+
+    default_lr = 2e-3
+
+    def __init__(self, params=None, lr: float | None = None, betas=(0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0, momentum_decay: float = 4e-3):
+        super().__init__(params, dict(lr=lr, betas=_betas("NAdam", betas), eps=eps,
+                                      weight_decay=weight_decay, momentum_decay=momentum_decay))
+
+    def _update(self, p, g, state, group):
+        g, t, m, v = self._moments(p, g, state, group)
+        b1, b2 = group["betas"]
+        psi = group["momentum_decay"]
+        mu = b1 * (1 - 0.5 * 0.96 ** (t * psi))
+        mu_next = b1 * (1 - 0.5 * 0.96 ** ((t + 1) * psi))
+        state["mu_product"] = state.get("mu_product", 1.0) * mu
+        product = state["mu_product"]
+        v.mul_(b2).add_(g * g, alpha=1 - b2)
+        denom = (v / (1 - b2 ** t)).sqrt() + group["eps"]
+        lr = group["lr"]
+        p.add_(g / denom, alpha=-lr * (1 - mu) / (1 - product))
+        p.add_(m / denom, alpha=-lr * mu_next / (1 - product * mu_next))
+
+
+class RAdam(_Moments):
+    """Rectified Adam: while the variance estimate is unreliable (rho_t <= 5) an SGD-with-
+    momentum step p -= lr m^, then Adam's step scaled by the rectification r_t."""
+
+    default_lr = 1e-3
+
+    def __init__(self, params=None, lr: float | None = None, betas=(0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0):
+        super().__init__(params, dict(lr=lr, betas=_betas("RAdam", betas), eps=eps,
+                                      weight_decay=weight_decay))
+
+    def _update(self, p, g, state, group):
+        g, t, m, v = self._moments(p, g, state, group)
+        b1, b2 = group["betas"]
+        v.mul_(b2).add_(g * g, alpha=1 - b2)
+        bc1, bc2 = 1 - b1 ** t, 1 - b2 ** t
+        rho_inf = 2 / (1 - b2) - 1
+        rho = rho_inf - 2 * t * b2 ** t / bc2
+        lr = group["lr"]
+        if rho <= 5:
+            p.add_(m, alpha=-lr / bc1)
+            return
+        rect = math.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+        p.add_(m / (v.sqrt() + group["eps"]), alpha=-lr / bc1 * rect * math.sqrt(bc2))
+
+
+class Adadelta(Optimizer):
+    """s = rho s + (1 - rho) g^2;  dx = sqrt(a + eps) / sqrt(s + eps) g;
+    a = rho a + (1 - rho) dx^2;  p -= lr dx."""
+
+    default_lr = 1.0
+
+    def __init__(self, params=None, lr: float | None = None, rho: float = 0.9,
+                 eps: float = 1e-6, weight_decay: float = 0.0):
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay))
+
+    def _update(self, p, g, state, group):
+        if group["weight_decay"]:
+            g = g + p.detach() * group["weight_decay"]
+        if not state:
+            state["step"] = 0
+            state["square_avg"] = tg.zeros_like(p)
+            state["acc_delta"] = tg.zeros_like(p)
+        state["step"] += 1
+        rho, eps = group["rho"], group["eps"]
+        s, a = state["square_avg"], state["acc_delta"]
+        s.mul_(rho).add_(g * g, alpha=1 - rho)
+        delta = (a + eps).sqrt() / (s + eps).sqrt() * g
+        a.mul_(rho).add_(delta * delta, alpha=1 - rho)
+        p.add_(delta, alpha=-group["lr"])

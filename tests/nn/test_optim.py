@@ -237,3 +237,88 @@ def test_lr_schedule_callback_steps_plateau_on_the_monitored_metric():
     assert math.isclose(Model.optimizer.param_groups[0]["lr"], 0.1)
     with pytest.raises(KeyError, match="val_loss"):
         cb.on_epoch_end(Model, 2, {"loss": 1.0})
+
+
+def test_adamax_nadam_radam_adadelta_match_their_update_rules():
+    traj, grads = _run(nn.optim.Adamax, steps=5, lr=0.05, weight_decay=0.1)
+    p, m, u = traj[0].copy(), 0.0, 0.0
+    for t, g in enumerate(grads, start=1):
+        g = g + 0.1 * p
+        m = 0.9 * m + 0.1 * g
+        u = np.maximum(0.999 * u, np.abs(g) + 1e-8)
+        p = p - 0.05 / (1 - 0.9 ** t) * m / u
+        assert np.allclose(p, traj[t])
+
+    traj, grads = _run(nn.optim.NAdam, steps=5, lr=0.05)
+    p, m, v, product = traj[0].copy(), 0.0, 0.0, 1.0
+    for t, g in enumerate(grads, start=1):
+        mu, mu_next = (0.9 * (1 - 0.5 * 0.96 ** (k * 0.004)) for k in (t, t + 1))
+        product *= mu
+        m = 0.9 * m + 0.1 * g
+        v = 0.999 * v + 0.001 * g * g
+        denom = np.sqrt(v / (1 - 0.999 ** t)) + 1e-8
+        p = p - 0.05 * (1 - mu) / (1 - product) * g / denom \
+            - 0.05 * mu_next / (1 - product * mu_next) * m / denom
+        assert np.allclose(p, traj[t])
+
+    traj, grads = _run(nn.optim.RAdam, steps=8, lr=0.05, betas=(0.9, 0.9))
+    p, m, v, rho_inf = traj[0].copy(), 0.0, 0.0, 2 / (1 - 0.9) - 1
+    rectified = []
+    for t, g in enumerate(grads, start=1):
+        m = 0.9 * m + 0.1 * g
+        v = 0.9 * v + 0.1 * g * g
+        rho = rho_inf - 2 * t * 0.9 ** t / (1 - 0.9 ** t)
+        mhat = m / (1 - 0.9 ** t)
+        if rho > 5:  # the variance is trusted from step 6 on with beta2 = 0.9
+            r = np.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+            p = p - 0.05 * mhat * r * np.sqrt(1 - 0.9 ** t) / (np.sqrt(v) + 1e-8)
+        else:
+            p = p - 0.05 * mhat
+        rectified.append(rho > 5)
+        assert np.allclose(p, traj[t])
+    assert rectified[0] is False and rectified[-1]  # both branches ran
+
+    traj, grads = _run(nn.optim.Adadelta, steps=5)
+    p, s, a = traj[0].copy(), 0.0, 0.0
+    for t, g in enumerate(grads, start=1):
+        s = 0.9 * s + 0.1 * g * g
+        delta = np.sqrt(a + 1e-6) / np.sqrt(s + 1e-6) * g
+        a = 0.9 * a + 0.1 * delta * delta
+        p = p - delta
+        assert np.allclose(p, traj[t])
+
+
+@pytest.mark.parametrize("line_search", [None, "strong_wolfe"])
+def test_lbfgs_solves_least_squares_and_rosenbrock(line_search):
+    a, b = rng.standard_normal((20, 5)), rng.standard_normal(20)
+    x = nn.Parameter(tg.zeros(5, dtype=tg.float64))
+    opt = nn.optim.LBFGS([x], history_size=10, max_iter=50, line_search_fn=line_search)
+
+    def closure():
+        opt.zero_grad()
+        loss = ((tg.tensor(a) @ x - tg.tensor(b)) ** 2).sum()
+        loss.backward()
+        return loss
+
+    for _ in range(3):
+        opt.step(closure)
+    assert np.allclose(x.detach().numpy(), np.linalg.lstsq(a, b, rcond=None)[0], atol=1e-6)
+
+    if line_search is None:
+        return
+    z = nn.Parameter(tg.tensor(np.array([-1.2, 1.0])))
+    opt = nn.optim.LBFGS([z], line_search_fn="strong_wolfe", tolerance_change=1e-15,
+                         tolerance_grad=1e-12)  # PyTorch's defaults stop at |z - 1| ~ 4e-5
+
+    def rosenbrock():
+        opt.zero_grad()
+        loss = (1 - z[0]) ** 2 + 100 * (z[1] - z[0] ** 2) ** 2
+        loss.backward()
+        return loss
+
+    for _ in range(3):
+        opt.step(rosenbrock)
+    assert np.allclose(z.detach().numpy(), [1.0, 1.0], atol=1e-7)
+    assert opt.state[id(z)]["func_evals"] < 60  # gradient descent would need thousands
+    with pytest.raises(RuntimeError, match="LBFGS: step needs a closure"):
+        opt.step()
