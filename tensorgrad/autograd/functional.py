@@ -203,3 +203,70 @@ def jacobian(f, argnums=0):
 def hessian(f, argnums=0):
     """f -> (x -> H) for scalar f: the Jacobian of the gradient, shape x.shape + x.shape."""
     return jacobian(grad_fn(f, argnums), argnums)
+
+
+def _as_tuple(values):
+    return tuple(values) if isinstance(values, (tuple, list)) else (values,)
+
+
+def jvp(f, primals, tangents):
+    """(f(*primals), J t): the Jacobian-vector (forward-mode) product, torch.func.jvp's and
+    jax.jvp's signature (primals and tangents are tuples). Built from two reverse passes: with
+    u a dummy cotangent, g(u) = J^T u is linear in u, and J t = d(g . t)/du."""
+    from ..creation import zeros_like
+    from .mode import enable_grad
+
+    primals, tangents = _as_tuple(primals), _as_tuple(tangents)
+    if len(primals) != len(tangents):
+        raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
+    args, _, _, nested = _prepare(primals, tuple(range(len(primals))))
+    Tensor = _tensor_cls()
+    tangents = [t if isinstance(t, Tensor) else Tensor(t, dtype=a.dtype)
+                for t, a in zip(tangents, args)]
+    for t, a in zip(tangents, args):
+        if tuple(t.shape) != tuple(a.shape):
+            raise ValueError(f"jvp: a tangent of shape {tuple(t.shape)} for a primal of shape "
+                             f"{tuple(a.shape)}")
+    with enable_grad():
+        out = f(*args)
+        dummy = zeros_like(out).requires_grad_()
+        pulled = grad(out, args, grad_outputs=[dummy], create_graph=True, allow_unused=True)
+        terms = [(g * t).sum() for g, t in zip(pulled, tangents) if g is not None]
+        if not terms:
+            return (out if nested else out.detach()), zeros_like(out)
+        total = terms[0]
+        for term in terms[1:]:
+            total = total + term
+        (pushed,) = grad(total, [dummy], create_graph=nested, allow_unused=True)
+    if pushed is None:
+        pushed = zeros_like(out)
+    return (out if nested else out.detach()), (pushed if nested else pushed.detach())
+
+
+def hvp(f, primals, tangents):
+    """(f(*primals), H t) for scalar f: the gradient's Jacobian-vector product, one backward
+    through the gradient (no Hessian is formed)."""
+    from .mode import enable_grad
+
+    primals, tangents = _as_tuple(primals), _as_tuple(tangents)
+    args, _, _, nested = _prepare(primals, tuple(range(len(primals))))
+    Tensor = _tensor_cls()
+    with enable_grad():
+        out = f(*args)
+        if out._data.size != 1:
+            raise RuntimeError(f"hvp: f must return a scalar, got shape {tuple(out.shape)}")
+        grads = grad(out, args, create_graph=True, allow_unused=True)
+        total = None
+        for g, t, a in zip(grads, tangents, args):
+            if g is not None:
+                t = t if isinstance(t, Tensor) else Tensor(t, dtype=a.dtype)
+                term = (g * t).sum()
+                total = term if total is None else total + term
+        if total is None:
+            products = tuple(a.detach() * 0 for a in args)
+        else:
+            products = grad(total, args, create_graph=nested, allow_unused=True)
+            products = tuple(p if p is not None else a.detach() * 0
+                             for p, a in zip(products, args))
+    products = products if nested else tuple(p.detach() for p in products)
+    return (out if nested else out.detach()), (products[0] if len(products) == 1 else products)

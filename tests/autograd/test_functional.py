@@ -106,3 +106,41 @@ def test_custom_function_composes_and_has_second_order():
     assert np.allclose(g.detach().numpy(), 2 * (1 - np.tanh(xn ** 3) ** 2) * 3 * xn ** 2)
     tg.testing.gradcheck(lambda x: Cube.apply(x), x)
     tg.testing.gradgradcheck(lambda x: Cube.apply(x), x)
+
+
+def test_jvp_is_the_directional_derivative():
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((3, 4))
+
+    def f(x, y):
+        return tg.tanh(tg.tensor(a) @ x) * (y * y).sum()
+
+    x, y = rng.standard_normal(4), rng.standard_normal(2)
+    tx, ty = rng.standard_normal(4), rng.standard_normal(2)
+    out, pushed = tg.jvp(f, (tg.tensor(x), tg.tensor(y)), (tg.tensor(tx), tg.tensor(ty)))
+
+    def f_np(x, y):
+        return np.tanh(a @ x) * (y * y).sum()
+
+    h = 1e-6  # central difference along (tx, ty), in numpy
+    fd = (f_np(x + h * tx, y + h * ty) - f_np(x - h * tx, y - h * ty)) / (2 * h)
+    assert np.allclose(out.numpy(), f_np(x, y))
+    assert np.allclose(pushed.numpy(), fd, atol=1e-8)
+    with pytest.raises(ValueError, match="jvp: a tangent of shape"):
+        tg.jvp(f, (tg.tensor(x), tg.tensor(y)), (tg.tensor(tx[:2]), tg.tensor(ty)))
+
+
+def test_hvp_of_a_quadratic_form_is_the_matrix_times_the_vector():
+    rng = np.random.default_rng(4)
+    q = rng.standard_normal((5, 5))
+    q = q + q.T
+    x, v = rng.standard_normal(5), rng.standard_normal(5)
+    value, product = tg.hvp(lambda x: 0.5 * (x * (tg.tensor(q) @ x)).sum(), tg.tensor(x),
+                            tg.tensor(v))
+    assert np.isclose(value.item(), 0.5 * x @ q @ x)
+    assert np.allclose(product.numpy(), q @ v)
+    # a non-quadratic f: H v against central differences of the analytic gradient
+    grad_np = lambda x: 3 * x ** 2 * np.sin(x) + x ** 3 * np.cos(x)  # noqa: E731
+    _, product = tg.hvp(lambda x: (x ** 3 * tg.sin(x)).sum(), (tg.tensor(x),), (tg.tensor(v),))
+    fd = (grad_np(x + 1e-6 * v) - grad_np(x - 1e-6 * v)) / 2e-6
+    assert np.allclose(product.numpy(), fd, atol=1e-6)
