@@ -18,9 +18,9 @@ from ..module import Module, Parameter
 _GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
 
 
-def _step(mode, x, h, c, w_ih, w_hh, b_ih, b_hh, nonlinearity):
-    """One time step: the new (h, c) from input x (N, in) and state h (N, H), c (LSTM)."""
-    gi = F.linear(x, w_ih, b_ih)
+def _step(mode, gi, h, c, w_hh, b_hh, nonlinearity):
+    """One time step: the new (h, c) from the input's projection gi = W_ih x + b_ih (N, gates H)
+    and the state h (N, H), c (LSTM)."""
     gh = F.linear(h, w_hh, b_hh)
     if mode == "RNN":
         pre = gi + gh
@@ -98,7 +98,7 @@ class _Recurrent(Module):
         else:
             h0, c0 = hx, None
         h0, c0 = (self._initial(s, state_shape, unbatched, input) for s in (h0, c0))
-        outputs = x.unbind(0)
+        layer_input = x  # (L, N, features)
         last_h, last_c = [], []
         for k in range(self.num_layers):
             per_direction = []
@@ -106,20 +106,20 @@ class _Recurrent(Module):
                 w_ih, w_hh, b_ih, b_hh = self._weights(sfx)
                 i = k * self.num_directions + d
                 h, c = h0[i], (c0[i] if self.mode == "LSTM" else None)
+                # every step's input projection in one product, as PyTorch's kernels do
+                projected = F.linear(layer_input, w_ih, b_ih).unbind(0)
                 seq = [None] * steps
                 for t in (range(steps - 1, -1, -1) if d else range(steps)):
-                    h, c = _step(self.mode, outputs[t], h, c, w_ih, w_hh, b_ih, b_hh,
-                                 self.nonlinearity)
+                    h, c = _step(self.mode, projected[t], h, c, w_hh, b_hh, self.nonlinearity)
                     seq[t] = h
                 last_h.append(h)
                 last_c.append(c)
-                per_direction.append(seq)
-            seq = per_direction[0] if self.num_directions == 1 else [
-                tg.cat(pair, -1) for pair in zip(*per_direction)]
+                per_direction.append(tg.stack(seq, 0))
+            layer_input = per_direction[0] if self.num_directions == 1 else tg.cat(
+                per_direction, -1)
             if self.dropout and self.training and k < self.num_layers - 1:
-                seq = [F.dropout(s, self.dropout) for s in seq]
-            outputs = seq
-        out = tg.stack(outputs, 0)
+                layer_input = F.dropout(layer_input, self.dropout)
+        out = layer_input
         if unbatched:
             out = out.squeeze(1)
         elif self.batch_first:
@@ -228,7 +228,7 @@ class _Cell(Module):
         h = self._state(h, x.shape[0], unbatched, x)
         c = self._state(c, x.shape[0], unbatched, x) if self.mode == "LSTM" else None
         b_ih, b_hh = (self.bias_ih, self.bias_hh) if self.bias else (None, None)
-        h, c = _step(self.mode, x, h, c, self.weight_ih, self.weight_hh, b_ih, b_hh,
+        h, c = _step(self.mode, F.linear(x, self.weight_ih, b_ih), h, c, self.weight_hh, b_hh,
                      self.nonlinearity)
         if unbatched:
             h, c = h.squeeze(0), (c.squeeze(0) if c is not None else None)

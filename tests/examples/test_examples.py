@@ -88,3 +88,13 @@ def test_default_runs_reach_the_promised_accuracy(script, threshold, tmp_path):
     out = run(script, "--out", str(tmp_path))
     accuracy = float(re.search(r"held-out accuracy: (\d\.\d+)", out).group(1))
     assert accuracy >= threshold, out
+
+
+@pytest.mark.parametrize("model", ["lstm", "transformer"])
+def test_sequence_models_learn_mnist_rows(model, tmp_path):
+    out = run("sequence_mnist.py", "--model", model, "--epochs", "2", "--out", str(tmp_path))
+    losses = _losses(out)
+    assert len(losses) == 2 and losses[1] < losses[0], out
+    accuracy = float(re.search(r"held-out accuracy: (\d\.\d+)", out).group(1))
+    assert accuracy > 0.5, out  # ten classes: chance is 0.1
+    assert (tmp_path / f"sequence_{model}.safetensors").exists()
