@@ -64,6 +64,10 @@ class Function:
     # whose backward returns its gradient in inputs[0]'s shape and dtype: the engine then skips
     # the walk over inputs and the broadcast check (a third of its time per node in a chain)
     _unary = False
+    # True for getitem, whose backward is index_add(gy) into zeros of the input's shape: the
+    # engine adds gy straight into a partial sum it owns instead (a tensor sliced L times then
+    # costs one zeroed buffer in backward, not L)
+    _scatter = False
 
     @staticmethod
     def forward(ctx, *args, **params):
@@ -256,7 +260,9 @@ def _record(cls, ctx, args, needs, out):
         result._requires_grad = True
         result._node = ctx
         if version is not None:  # a view on the graph: its base's in-place changes must see it
-            if len(version) > 8:  # drop the views that are gone (a weight's .T every step)
+            n = len(version)
+            if n > 8 and not n & (n - 1):  # drop the views that are gone (a weight's .T every
+                # step), at lengths 16, 32, ...: amortised O(1) for a tensor sliced L times
                 version[1:] = [r for r in version[1:] if r() is not None]
             version.append(weakref.ref(result))
         if ctx._saved:  # the output is found again, and version-checked, by saved_tensors

@@ -74,12 +74,30 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
         # ready holds (node, its summed gradient); grads only the partial sums of nodes still
         # waiting for a consumer, so a chain never touches it
         ready = [(node, grads.pop(node)) for node in list(grads) if deps[node] == 0]
+        # nodes whose partial sum in grads is an array this pass made and nothing else holds:
+        # further gradients are added into it in place (never under create_graph, where the
+        # sums are recorded ops)
+        owned = set()
         while ready:
             node, gy = ready.pop()
             if node._hooks is not None and gy is not None:
                 gy = _run_hooks(node._hooks, gy, create_graph)
             if capture is not None and node in capture_nodes:
                 captured[capture_nodes[node]] = gy
+            if node._scatter and not anomaly and gy is not None and node.inputs[0]._node in owned:
+                # x[index]'s gradient added into x's partial sum where it lies
+                child = node.inputs[0]._node
+                node.inputs[0]._device.backend.index_add_(grads[child]._data, node.index,
+                                                          gy._data)
+                if not retain_graph:
+                    node._saved = None
+                waiting = deps[child] - 1
+                if waiting:
+                    deps[child] = waiting
+                else:
+                    owned.discard(child)
+                    ready.append((child, grads.pop(child)))
+                continue
             if gy is None:
                 gxs = (None,) * len(node.inputs)
             elif anomaly:
@@ -112,12 +130,29 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                 waiting = deps[child] - 1
                 if waiting:
                     deps[child] = waiting
-                    if g is not None:
-                        grads[child] = grads[child] + g if child in grads else g
+                    if g is None:
+                        continue
+                    if child not in grads:
+                        grads[child] = g
+                        if node._scatter and not create_graph:  # index_add's fresh zeros
+                            owned.add(child)
+                    elif child in owned:
+                        t._device.backend.inplace("add", grads[child]._data, g._data)
+                    else:
+                        grads[child] = grads[child] + g
+                        if not create_graph:
+                            owned.add(child)
                 else:  # its last consumer: it is ready with the sum of all
                     if child in grads:
                         partial = grads.pop(child)
-                        g = partial if g is None else partial + g
+                        if g is None:
+                            g = partial
+                        elif child in owned:
+                            t._device.backend.inplace("add", partial._data, g._data)
+                            g = partial
+                        else:
+                            g = partial + g
+                        owned.discard(child)
                     ready.append((child, g))
     return captured if capture is not None else None
 

@@ -14,6 +14,7 @@ class GetItem(Function):
     """y = x[index];  dx = index_add(zeros(x.shape), index, gy)."""
 
     may_view = True
+    _scatter = True
 
     @staticmethod
     def forward(ctx, x, index=()):

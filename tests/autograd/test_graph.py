@@ -297,3 +297,44 @@ def test_retain_grad_and_hooks_show_and_change_intermediate_gradients():
     assert np.allclose(x2.grad.numpy(), 3.0) and len(seen) == 2
     with pytest.raises(RuntimeError, match="register_hook: this tensor .* does not require"):
         tg.ones(2).register_hook(print)
+
+
+def test_partial_sums_added_in_place_stay_exact_and_unaliased():
+    """The engine adds a tensor's later gradient contributions into a buffer it owns (and
+    slices' gradients straight into it): every alias case gives numpy's answer, and no
+    gradient handed out (hooks, retain_grad, grad(inputs=...)) changes afterwards."""
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((6, 4))
+    w = rng.standard_normal(4)
+    x = tg.tensor(a, requires_grad=True)
+    y = x * 2.0  # a non-leaf sliced many times, as an RNN's projected inputs
+    parts = y.unbind(0)
+    seen = []
+    y.register_hook(lambda g: seen.append(g.numpy().copy()) or None)
+    y.retain_grad()
+    total = parts[0] * w + parts[0] + parts[3] * parts[3]  # a slice used twice, one squared
+    for p in parts[1:]:
+        total = total + p
+    first, second = y[:3], y[2:]  # overlapping slices of the same tensor
+    loss = (total.sum() + (first * first).sum() + second.sum() + (y + y).sum()
+            + (y * 3.0).sum() + (y * 4.0).sum())  # a third and fourth whole-tensor term
+    loss.backward()
+    expected = np.zeros_like(a)
+    expected[0] += w + 1
+    expected[3] += 2 * a[3] * 2
+    expected[1:] += 1
+    expected[:3] += 2 * (2 * a[:3])
+    expected[2:] += 1
+    expected += 2 + 3 + 4
+    assert np.allclose(y.grad.numpy(), expected)
+    assert np.allclose(seen[0], expected)
+    assert np.allclose(x.grad.numpy(), 2 * expected)
+    # grad(inputs=...) of a non-leaf, then the same graph's leaves: one answer each
+    z = tg.tensor(a, requires_grad=True)
+    h = z.exp()
+    loss = sum(((h[i] * h[i]).sum() for i in range(6)), tg.tensor(0.0, dtype=tg.float64))
+    (gh,) = tg.autograd.grad(loss, [h], retain_graph=True)
+    kept = gh.numpy().copy()
+    loss.backward()
+    assert np.allclose(kept, 2 * np.exp(a)) and np.allclose(gh.numpy(), kept)
+    assert np.allclose(z.grad.numpy(), 2 * np.exp(2 * a))

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-__all__ = ["getitem", "index_add", "setitem", "take_rows", "sub_at_rows_"]
+__all__ = ["getitem", "index_add", "index_add_", "setitem", "take_rows", "sub_at_rows_"]
 
 
 def getitem(x, index):
@@ -24,6 +24,14 @@ def index_add(shape, index, values, dtype):
     else:
         np.add.at(out, index, values)
     return out
+
+
+def index_add_(out, index, values) -> None:
+    """out[index] += values in place, summing repeated indices."""
+    if _is_basic(index):
+        out[index] += values
+    else:
+        np.add.at(out, index, values)
 
 
 def setitem(x, index, values):

@@ -10,7 +10,7 @@ from numba import cuda
 from .launch import launch
 from .memory import asarray, empty, flat, forget_range, to_host, zeros
 
-__all__ = ["getitem", "index_add", "setitem", "take_rows", "sub_at_rows_"]
+__all__ = ["getitem", "index_add", "index_add_", "setitem", "take_rows", "sub_at_rows_"]
 
 
 @cuda.jit
@@ -79,12 +79,18 @@ def getitem(x, index):
 
 
 def index_add(shape, index, values, dtype):
-    pos = np.asarray(_positions(shape, index))
     out = zeros(shape, dtype)
+    index_add_(out, index, values)
+    return out
+
+
+def index_add_(out, index, values) -> None:
+    """out[index] += values in place (atomic adds: repeated indices sum)."""
+    forget_range(out)
+    pos = np.asarray(_positions(out.shape, index))
     vals = values if values.shape == pos.shape else _broadcast(values, pos.shape)
     launch(_scatter_add, pos.size, flat(vals) if vals.ndim else vals.reshape(1),
            asarray(pos.reshape(-1)), flat(out) if out.ndim else out.reshape(1))
-    return out
 
 
 def setitem(x, index, values) -> None:
