@@ -5,6 +5,7 @@
 (c) LeNet-5 step on 1x32x32, batch 64              (d) conv2d forward and forward+backward
 (e) max/avg pooling 2x2 forward+backward           (f) per-op overhead of tiny elementwise ops
 (h) the seeds' from-scratch numpy MLP step and conv forward (the baseline users come from)
+(i) no target in the issue: a bidirectional LSTM step (examples/sequence_mnist.py's shape)
 """
 
 from __future__ import annotations
@@ -158,6 +159,54 @@ def linear_torch(device="cpu"):
         x.grad = layer.weight.grad = layer.bias.grad = None
         y = layer(x)
         y.backward(gy)
+        if device == "cuda":
+            torch.cuda.synchronize()
+
+    return run
+
+
+# ----- (i), no target: recurrent layers (a bidirectional LSTM over 28 steps, as
+# examples/sequence_mnist.py) --------------------------------------------------------------------
+
+LSTM_SHAPE = (64, 28, 28, 64)  # batch, steps, features, hidden
+
+
+def lstm_tg(device="cpu"):
+    batch, steps, features, hidden = LSTM_SHAPE
+    tg.manual_seed(0)
+    lstm = nn.LSTM(features, hidden, batch_first=True, bidirectional=True).to(device)
+    head = nn.Linear(2 * hidden, 10).to(device)
+    x = tg.tensor(_data(batch, steps, features), device=device)
+    y = tg.tensor(_labels(batch), device=device)
+
+    def run():
+        for p in (*lstm.parameters(), *head.parameters()):
+            p.grad = None
+        h_n = lstm(x)[1][0]
+        loss = nn.functional.cross_entropy(head(tg.cat([h_n[0], h_n[1]], -1)), y)
+        loss.backward()
+        _sync(device)
+        return loss
+
+    # input and hidden products forward and backward, both directions
+    return run, 3 * 2 * 2 * batch * steps * 4 * hidden * (features + hidden)
+
+
+def lstm_torch(device="cpu"):
+    torch = torch_or_none()
+    batch, steps, features, hidden = LSTM_SHAPE
+    torch.manual_seed(0)
+    lstm = torch.nn.LSTM(features, hidden, batch_first=True, bidirectional=True).to(device)
+    head = torch.nn.Linear(2 * hidden, 10).to(device)
+    x = torch.tensor(_data(batch, steps, features), device=device)
+    y = torch.tensor(_labels(batch), device=device)
+
+    def run():
+        for p in (*lstm.parameters(), *head.parameters()):
+            p.grad = None
+        h_n = lstm(x)[1][0]
+        loss = torch.nn.functional.cross_entropy(head(torch.cat([h_n[0], h_n[1]], -1)), y)
+        loss.backward()
         if device == "cuda":
             torch.cuda.synchronize()
 
@@ -406,6 +455,8 @@ def catalogue(device: str = "cpu") -> list[Spec]:
         Spec("(e) avg_pool2d 2x2 fwd+bwd", lambda: pool_tg("avg", d), lambda: pool_torch("avg", d)),
         Spec("(f) per-op overhead, 100 tiny ops fwd+bwd", lambda: chain_tg(d),
              lambda: chain_torch(d), unit="us/op", ops=CHAIN),
+        Spec("(i) biLSTM 28x64 b64 fwd+bwd (no target)", lambda: lstm_tg(d),
+             lambda: lstm_torch(d)),
     ]
     if device == "cpu":
         specs += [

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 import tensorgrad as tg
+from tensorgrad.ops.recurrent import gru_cell, lstm_cell
 
 from .. import functional as F
 from .. import init
@@ -20,21 +21,14 @@ _GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
 
 def _step(mode, gi, h, c, w_hh, b_hh, nonlinearity):
     """One time step: the new (h, c) from the input's projection gi = W_ih x + b_ih (N, gates H)
-    and the state h (N, H), c (LSTM)."""
+    and the state h (N, H), c (LSTM). LSTM and GRU cells are fused primitives."""
     gh = F.linear(h, w_hh, b_hh)
     if mode == "RNN":
         pre = gi + gh
         return (pre.tanh() if nonlinearity == "tanh" else pre.relu()), None
     if mode == "LSTM":
-        i, f, g, o = (gi + gh).chunk(4, -1)
-        c = f.sigmoid() * c + i.sigmoid() * g.tanh()
-        return o.sigmoid() * c.tanh(), c
-    ir, iz, in_ = gi.chunk(3, -1)
-    hr, hz, hn = gh.chunk(3, -1)
-    r = (ir + hr).sigmoid()
-    z = (iz + hz).sigmoid()
-    n = (in_ + r * hn).tanh()
-    return n + z * (h - n), None  # (1 - z) n + z h
+        return lstm_cell(gi + gh, c)
+    return gru_cell(gi, gh, h), None
 
 
 class _Recurrent(Module):

@@ -1,0 +1,195 @@
+"""Fused recurrent cells: an LSTM or GRU cell's gate nonlinearities and state update as one
+primitive (one tape node where the formula takes a dozen, and no temporaries per gate), with the
+gradients written out. On the CPU; other devices compose the same formula from primitives, as
+does the backward under create_graph=True, so every order of derivative stays available."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..backends import CPU
+from ..errors import ShapeError, shape_str
+from ..ops import elementwise as E
+from ..ops import shape
+from ..ops.elementwise import _direct, _recording
+from ..tensor import Tensor
+
+# ----- LSTM ------------------------------------------------------------------------------------
+
+
+def _lstm_formula(gates: Tensor, c: Tensor):
+    """(h', c') from pre-activation gates [i f g o] (N, 4H) and c (N, H), in tensor ops."""
+    i, f, g, o = gates.chunk(4, -1)
+    i, f, g, o = E.sigmoid(i), E.sigmoid(f), E.tanh(g), E.sigmoid(o)
+    c_new = f * c + i * g
+    return o * E.tanh(c_new), c_new
+
+
+class LSTMCell(Function):
+    """y = stack(h', c') (2, N, H): c' = s(f) c + s(i) tanh(g), h' = s(o) tanh(c'), from the
+    pre-activation gates G = [i f g o] (N, 4H) and c (N, H). With dc'' = dc' + dh' s(o)
+    (1 - tanh(c')^2): dG = [dc'' tanh(g) s'(i), dc'' c s'(f), dc'' s(i) tanh'(g),
+    dh' tanh(c') s'(o)] and dc = dc'' s(f)."""
+
+    @staticmethod
+    def forward(ctx, gates, c):
+        n, hidden = c.shape
+        # the gates as (4, N, H), each one contiguous (numpy runs 3x slower on strided blocks);
+        # s(x) = (tanh(x / 2) + 1) / 2: one tanh pass over all four
+        act = np.empty((4, n, hidden), dtype=gates.dtype)
+        np.multiply(gates.reshape(n, 4, hidden).transpose(1, 0, 2), _LSTM_SCALE[:, None, None],
+                    out=act, casting="unsafe")
+        np.tanh(act, out=act)
+        for k in (0, 1, 3):
+            act[k] *= 0.5
+            act[k] += 0.5
+        i, f, g, o = act
+        out = np.empty((2, n, hidden), dtype=gates.dtype)
+        np.multiply(f, c, out=out[1])
+        out[1] += i * g
+        tanh_c = np.tanh(out[1])
+        np.multiply(o, tanh_c, out=out[0])
+        ctx.save_for_backward(gates, c, act, tanh_c)
+        return out
+
+    @staticmethod
+    def backward(ctx, gy):
+        if _recording() or ctx._saved is None:
+            gates, c = ctx.saved_tensors[:2]  # (raises the usual error after a free)
+            return _lstm_backward_recorded(gates, c, gy)
+        _, c, act, tanh_c = ctx._saved
+        i, f, g, o = act
+        dh, dc = gy._data[0], gy._data[1]
+        total = dh * o
+        total *= 1 - tanh_c * tanh_c
+        total += dc
+        d = np.empty_like(act)
+        np.multiply(total, g, out=d[0])
+        d[0] *= i * (1 - i)
+        np.multiply(total, c, out=d[1])
+        d[1] *= f * (1 - f)
+        np.multiply(total, i, out=d[2])
+        d[2] *= 1 - g * g
+        np.multiply(dh, tanh_c, out=d[3])
+        d[3] *= o * (1 - o)
+        n, hidden = c.shape
+        dgates = np.ascontiguousarray(d.transpose(1, 0, 2)).reshape(n, 4 * hidden)
+        return _direct(ctx, dgates), _direct(ctx, total * f)
+
+
+_LSTM_SCALE = np.array([0.5, 0.5, 1.0, 0.5])
+
+
+def _lstm_backward_recorded(gates, c, gy):
+    """LSTMCell's gradients in tensor ops (recorded under create_graph=True)."""
+    i, f, g, o = gates.chunk(4, -1)
+    i, f, g, o = E.sigmoid(i), E.sigmoid(f), E.tanh(g), E.sigmoid(o)
+    tanh_c = E.tanh(f * c + i * g)
+    dh, dc = gy[0], gy[1]
+    total = dc + dh * o * (1.0 - tanh_c * tanh_c)
+    dgates = shape.cat([total * g * i * (1.0 - i), total * c * f * (1.0 - f),
+                        total * i * (1.0 - g * g), dh * tanh_c * o * (1.0 - o)], -1)
+    return dgates, total * f
+
+
+def _check(op, pieces, inputs):
+    """inputs of shapes (N, pieces[k] H), the last one the state (N, H)."""
+    first = inputs[0]
+    n = first.shape[0] if first.ndim == 2 else None
+    hidden = inputs[-1].shape[-1] if inputs[-1].ndim == 2 else None
+    for t, width in zip(inputs, pieces):
+        if t.ndim != 2 or n is None or hidden is None or tuple(t.shape) != (n, width * hidden):
+            want = ", ".join(f"(N, {w}H)" if w > 1 else "(N, H)" for w in pieces)
+            raise ShapeError(f"{op}: expected {want}, got "
+                             f"{', '.join(shape_str(x.shape) for x in inputs)}")
+
+
+def lstm_cell(gates: Tensor, c: Tensor) -> tuple:
+    """One LSTM step's (h', c') from the summed pre-activation gates [i f g o] (N, 4H) =
+    W_ih x + b_ih + W_hh h + b_hh and the cell state c (N, H) (PyTorch's gate order)."""
+    _check("lstm_cell", (4, 1), (gates, c))
+    if gates.device is not CPU or gates.dtype != c.dtype or gates.dtype.kind != "f":
+        return _lstm_formula(gates, c)
+    out = LSTMCell.apply(gates, c)
+    return out[0], out[1]
+
+
+# ----- GRU -------------------------------------------------------------------------------------
+
+
+def _gru_formula(gi: Tensor, gh: Tensor, h: Tensor):
+    """h' from the input and hidden projections [r z n] (N, 3H) and h (N, H), in tensor ops."""
+    ir, iz, in_ = gi.chunk(3, -1)
+    hr, hz, hn = gh.chunk(3, -1)
+    r = E.sigmoid(ir + hr)
+    z = E.sigmoid(iz + hz)
+    n = E.tanh(in_ + r * hn)
+    return (n + z * (h - n),)
+
+
+class GRUCell(Function):
+    """h' = n + z (h - n): r = s(ir + hr), z = s(iz + hz), n = tanh(in + r hn), from the input
+    projection gi = [ir iz in] (N, 3H), the hidden one gh = [hr hz hn] and h (N, H)."""
+
+    @staticmethod
+    def forward(ctx, gi, gh, h):
+        hidden = h.shape[-1]
+        rz = gi[:, :2 * hidden] + gh[:, :2 * hidden]
+        rz *= 0.5
+        np.tanh(rz, out=rz)
+        rz *= 0.5
+        rz += 0.5
+        r, z = rz[:, :hidden], rz[:, hidden:]
+        n = r * gh[:, 2 * hidden:]
+        n += gi[:, 2 * hidden:]
+        np.tanh(n, out=n)
+        out = h - n
+        out *= z
+        out += n
+        ctx.save_for_backward(gi, gh, h, rz, n)
+        return out
+
+    @staticmethod
+    def backward(ctx, gy):
+        if _recording() or ctx._saved is None:
+            gi, gh, h = ctx.saved_tensors[:3]
+            return _gru_backward_recorded(gi, gh, h, gy)
+        _, gh, h, rz, n = ctx._saved
+        hidden = h.shape[-1]
+        r, z = rz[:, :hidden], rz[:, hidden:]
+        dy = gy._data
+        dn = dy * (1 - z)
+        dn *= 1 - n * n  # through tanh: the gradient of in's pre-activation
+        dgi = np.empty(rz.shape[:1] + (3 * hidden,), dtype=dy.dtype)
+        dgh = np.empty_like(dgi)
+        np.multiply(dn, gh[:, 2 * hidden:], out=dgi[:, :hidden])
+        dgi[:, :hidden] *= r * (1 - r)
+        np.subtract(h, n, out=dgi[:, hidden:2 * hidden])
+        dgi[:, hidden:2 * hidden] *= dy
+        dgi[:, hidden:2 * hidden] *= z * (1 - z)
+        dgi[:, 2 * hidden:] = dn
+        dgh[:, :2 * hidden] = dgi[:, :2 * hidden]
+        np.multiply(dn, r, out=dgh[:, 2 * hidden:])
+        return _direct(ctx, dgi), _direct(ctx, dgh), _direct(ctx, dy * z)
+
+
+def _gru_backward_recorded(gi, gh, h, dy):
+    """GRUCell's gradients in tensor ops (recorded under create_graph=True)."""
+    ir, iz, in_ = gi.chunk(3, -1)
+    hr, hz, hn = gh.chunk(3, -1)
+    r, z = E.sigmoid(ir + hr), E.sigmoid(iz + hz)
+    n = E.tanh(in_ + r * hn)
+    dn = dy * (1.0 - z) * (1.0 - n * n)
+    dr = dn * hn * r * (1.0 - r)
+    dz = dy * (h - n) * z * (1.0 - z)
+    return shape.cat([dr, dz, dn], -1), shape.cat([dr, dz, dn * r], -1), dy * z
+
+
+def gru_cell(gi: Tensor, gh: Tensor, h: Tensor) -> Tensor:
+    """One GRU step's h' from gi = W_ih x + b_ih, gh = W_hh h + b_hh (N, 3H, gates [r z n]) and
+    h (N, H) (PyTorch's formula: b_hn stays inside r's product)."""
+    _check("gru_cell", (3, 3, 1), (gi, gh, h))
+    if gi.device is not CPU or not gi.dtype == gh.dtype == h.dtype or gi.dtype.kind != "f":
+        return _gru_formula(gi, gh, h)[0]
+    return GRUCell.apply(gi, gh, h)
