@@ -203,3 +203,107 @@ for _name in (
     _MORE[_name] = getattr(functions, _name)
 for _name, _fn in _MORE.items():
     setattr(Tensor, _name, _fn)
+
+
+# ----- PyTorch's in-place variants, from the out-of-place ops: on the graph they rebase the
+# tensor (recorded, as add_ does); off it they write the new values into its array
+
+def _in_place(name, fn):
+    def method(self, *args, **kwargs):
+        self._check_inplace(name)
+        if self._on_graph() or any(isinstance(a, Tensor) and a._requires_grad and
+                                   elementwise._recording() for a in args):
+            return self._rebase(name, lambda old: fn(old, *args, **kwargs))
+        out = fn(Tensor._make(self._data, self._device, False, None), *args, **kwargs)
+        if tuple(out.shape) != tuple(self.shape):
+            raise RuntimeError(f"{name}: the result's shape {tuple(out.shape)} differs from the "
+                               f"tensor's {tuple(self.shape)}; use the out-of-place op")
+        data = out._data if out.dtype == self.dtype else out._data.astype(self.dtype)
+        self._device.backend.setitem(self._data, Ellipsis, data)
+        self._bump()
+        return self
+
+    method.__name__ = name
+    method.__doc__ = f"In place: self = {name[:-1]}(self, ...)."
+    return method
+
+
+for _name, _fn in {
+        "exp_": elementwise.exp, "log_": elementwise.log, "neg_": elementwise.neg,
+        "sqrt_": elementwise.sqrt, "relu_": elementwise.relu, "sigmoid_": elementwise.sigmoid,
+        "tanh_": elementwise.tanh, "abs_": elementwise.abs, "pow_": elementwise.pow,
+        "tril_": composite.tril, "triu_": composite.triu, "masked_fill_": composite.masked_fill,
+        "scatter_": functions.scatter, "scatter_add_": indexing.scatter_add,
+        "lerp_": functions.lerp, "addcmul_": functions.addcmul, "addcdiv_": functions.addcdiv,
+        "nan_to_num_": functions.nan_to_num, "floor_": elementwise.floor,
+        "ceil_": elementwise.ceil, "round_": elementwise.round, "trunc_": elementwise.trunc,
+        "fmod_": functions.fmod, "remainder_": elementwise.remainder,
+}.items():
+    setattr(Tensor, _name, _in_place(_name, _fn))
+
+
+def _index_add(self, dim: int, index, source, alpha: float = 1) -> Tensor:
+    """self with source's slices added at positions index along dim (PyTorch's index_add)."""
+    axis = dim % self.ndim
+    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    where = (slice(None),) * axis + (idx,)
+    return self + indexing.index_add(source if alpha == 1 else source * alpha, where,
+                                     self.shape)
+
+
+def _index_fill(self, dim: int, index, value) -> Tensor:
+    """self with value written at positions index along dim."""
+    axis = dim % self.ndim
+    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    mask = np.zeros(self.shape[axis], dtype=bool)
+    mask[idx] = True
+    mask = Tensor(mask.reshape((-1,) + (1,) * (self.ndim - axis - 1)), device=self.device)
+    return composite.masked_fill(self, mask, value)
+
+
+def _where(self, condition, other) -> Tensor:
+    """self where condition, else other (x.where(cond, y) is where(cond, x, y))."""
+    return elementwise.where(condition, self, other)
+
+
+def _unflatten(self, dim: int, sizes) -> Tensor:
+    dim = dim % self.ndim
+    return shape.reshape(self, tuple(self.shape[:dim]) + tuple(sizes) + tuple(self.shape[dim + 1:]))
+
+
+def _unfold(self, dimension: int, size: int, step: int) -> Tensor:
+    """Every window of `size` elements along dimension, `step` apart, as a new last dim."""
+    axis = dimension % self.ndim
+    count = (self.shape[axis] - size) // step + 1
+    if size > self.shape[axis] or count < 1 or step < 1:
+        raise ValueError(f"unfold: windows of {size} (step {step}) do not fit dim {axis} of "
+                         f"shape {tuple(self.shape)}")
+    index = np.arange(count)[:, None] * step + np.arange(size)[None, :]
+    windows = self[(slice(None),) * axis + (index,)]  # (..., count, size, ...)
+    return functions.movedim(windows, axis + 1, -1)
+
+
+def _new_tensor(self, data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    out = Tensor(data.detach()._data if isinstance(data, Tensor) else data,
+                 dtype=dtype or self.dtype, device=device or self.device)
+    return out.requires_grad_() if requires_grad else out
+
+
+Tensor.index_add = _index_add
+Tensor.index_fill = _index_fill
+Tensor.where = _where
+Tensor.unflatten = _unflatten
+Tensor.unfold = _unfold
+Tensor.new_tensor = _new_tensor
+Tensor.new_empty = _new(0)
+Tensor.view_as = _reshape_as
+Tensor.absolute = elementwise.abs
+Tensor.true_divide = elementwise.div
+Tensor.dot = composite.dot
+Tensor.allclose = composite.allclose
+Tensor.isclose = composite.isclose
+Tensor.equal = composite.equal
+Tensor.is_floating_point = lambda self: self.dtype.kind == "f"
+Tensor.ndimension = Tensor.dim
+Tensor.nelement = Tensor.numel
+Tensor.element_size = lambda self: self.dtype.itemsize

@@ -249,3 +249,38 @@ def test_order_statistics_match_numpy():
     zeroed[1, 2] = 0
     assert np.allclose(tg.cumprod(T(zeroed), 1).numpy(), np.cumprod(zeroed, 1))
     gradcheck(lambda s: tg.cumprod(s, 1), T(zeroed))
+
+
+def test_in_place_variants_and_more_tensor_methods():
+    for name, args, ref in (("exp_", (), np.exp), ("tanh_", (), np.tanh),
+                            ("tril_", (1,), lambda a: np.tril(a, 1)),
+                            ("pow_", (2,), np.square), ("neg_", (), np.negative),
+                            ("nan_to_num_", (), np.nan_to_num)):
+        t = T(x.copy())
+        assert getattr(t, name)(*args) is t
+        assert np.allclose(t.numpy(), ref(x)), name
+    t = T(x.copy())
+    t.masked_fill_(tg.tensor(x > 0), 0.0)
+    assert np.array_equal(t.numpy(), np.where(x > 0, 0, x))
+    w = tg.tensor(x, requires_grad=True)
+    y = w * 2.0
+    y.sigmoid_()  # on the graph: recorded like add_
+    y.sum().backward()
+    s = 1 / (1 + np.exp(-2 * x))
+    assert np.allclose(w.grad.numpy(), 2 * s * (1 - s))
+    with pytest.raises(RuntimeError, match="exp_: a leaf tensor that requires grad"):
+        tg.tensor(x, requires_grad=True).exp_()
+    src, idx = rng.standard_normal((2, 4)), np.array([2, 0])
+    expected = x.copy()
+    expected[idx] += 2 * src
+    assert np.allclose(T(x).index_add(0, tg.tensor(idx), T(src), alpha=2).numpy(), expected)
+    filled = x.copy()
+    filled[:, [1, 3]] = -1.0
+    assert np.array_equal(T(x).index_fill(1, tg.tensor([1, 3]), -1.0).numpy(), filled)
+    windows = T(x).unfold(1, 2, 1).numpy()  # (3, 3, 2): sliding windows of 2 along dim 1
+    assert np.array_equal(windows, np.lib.stride_tricks.sliding_window_view(x, 2, axis=1))
+    assert np.array_equal(T(x).where(T(x) > 0, 0.0).numpy(), np.where(x > 0, x, 0))
+    assert T(x).unflatten(1, (2, 2)).shape == (3, 2, 2)
+    assert T(x).view_as(T(x.T.copy())).shape == (4, 3)
+    assert T(x).is_floating_point() and not tg.tensor([1]).is_floating_point()
+    assert T(x).element_size() == 8 and T(x).nelement() == 12
