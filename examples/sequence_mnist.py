@@ -10,12 +10,9 @@ Transformer embeds each row, adds a learned position embedding, prepends a class
 classifies from its output (as ViT does with image patches).
 """
 
-import time
-
 import tensorgrad as tg
 import tensorgrad_nn as nn
-from tensorgrad_nn.train import History
-from tensorgrad_nn.train.cli import example_parser, load_mnist, report
+from tensorgrad_nn.train.cli import example_parser, load_mnist, report, train_loop
 
 
 class RecurrentClassifier(nn.Module):
@@ -68,36 +65,10 @@ def main():
     optimizer = nn.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     schedule = nn.optim.lr_scheduler.OneCycleLR(optimizer, args.lr, epochs=args.epochs,
                                                 steps_per_epoch=len(loader))
-    loss_fn = nn.CrossEntropyLoss()
-    history = History()
-    start = time.perf_counter()
-    for epoch in range(args.epochs):
-        model.train()
-        total, correct, seen = 0.0, 0, 0
-        for x, y in loader:
-            x, y = x.to(args.device), y.to(args.device)
-            logits = model(x)
-            loss = loss_fn(logits, y)
-            optimizer.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            schedule.step()
-            total += loss.item() * len(y)
-            correct += int((logits.argmax(1) == y).sum().item())
-            seen += len(y)
-        model.eval()
-        with tg.no_grad():
-            test_logits = model(tg.tensor(x_test, device=args.device))
-            val_loss = loss_fn(test_logits, tg.tensor(y_test, device=args.device)).item()
-            val_acc = float((test_logits.argmax(1).numpy() == y_test).mean())
-        logs = {"loss": total / seen, "accuracy": correct / seen, "val_loss": val_loss,
-                "val_accuracy": val_acc}
-        history.append(epoch, logs)
-        print(f"epoch {epoch + 1:2d}/{args.epochs}  loss {logs['loss']:.4f}  "
-              f"accuracy {logs['accuracy']:.4f}  test accuracy {val_acc:.4f}  "
-              f"({seen / (time.perf_counter() - start) * (epoch + 1):.0f} samples/s)", flush=True)
-    print(f"trained in {time.perf_counter() - start:.1f} s")
+    # lenet5.py's loop (shared as train_loop), with clipping and the one-cycle schedule
+    # stepped after every batch
+    history = train_loop(model, loader, optimizer, nn.CrossEntropyLoss(), x_test, y_test,
+                         args.epochs, args.device, clip_grad_norm=1.0, scheduler=schedule)
     report(f"sequence_{args.model}", model, history, x_test, y_test, args.out, args.device)
 
 

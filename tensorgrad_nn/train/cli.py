@@ -68,6 +68,47 @@ def example_parser(description: str, epochs: int) -> argparse.ArgumentParser:
     return p
 
 
+def train_loop(model, loader, optimizer, loss_fn, x_test, y_test, epochs: int,
+               device: str = "cpu", clip_grad_norm: float | None = None, scheduler=None):
+    """examples/lenet5.py's plain PyTorch-style loop: for each batch forward, loss, zero_grad,
+    backward, gradient clipping if asked, the optimizer's step and a per-batch scheduler's;
+    an epoch line with the held-out accuracy. Returns the History."""
+    from .history import History
+
+    history = History()
+    start = time.perf_counter()
+    for epoch in range(epochs):
+        model.train()
+        total, correct, seen = 0.0, 0, 0
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            logits = model(x)
+            loss = loss_fn(logits, y)
+            optimizer.zero_grad()
+            loss.backward()
+            if clip_grad_norm is not None:
+                optim.clip_grad_norm_(model.parameters(), clip_grad_norm)
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
+            total += loss.item() * len(y)
+            correct += int((logits.argmax(1) == y).sum().item())
+            seen += len(y)
+        model.eval()
+        with tg.no_grad():
+            test_logits = model(tg.tensor(x_test, device=device))
+            val_loss = loss_fn(test_logits, tg.tensor(y_test, device=device)).item()
+            val_acc = float((test_logits.argmax(1).numpy() == y_test).mean())
+        logs = {"loss": total / seen, "accuracy": correct / seen, "val_loss": val_loss,
+                "val_accuracy": val_acc}
+        history.append(epoch, logs)
+        print(f"epoch {epoch + 1:2d}/{epochs}  loss {logs['loss']:.4f}  "
+              f"accuracy {logs['accuracy']:.4f}  test accuracy {val_acc:.4f}  "
+              f"({seen / (time.perf_counter() - start) * (epoch + 1):.0f} samples/s)", flush=True)
+    print(f"trained in {time.perf_counter() - start:.1f} s")
+    return history
+
+
 def report(name: str, model, history, x_test, y_test, out: str, device: str = "cpu") -> dict:
     """Held-out accuracy, then the checkpoint and the plot written to `out`; prints all three."""
     model.eval()
