@@ -1,4 +1,5 @@
-"""Dataset (map-style), TensorDataset over arrays or tensors, Subset and random_split."""
+"""Dataset (map-style), TensorDataset over arrays or tensors, ConcatDataset, Subset and
+random_split."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ class Dataset:
 
     def __len__(self) -> int:
         raise NotImplementedError
+
+    def __add__(self, other: Dataset) -> ConcatDataset:
+        return ConcatDataset([self, other])
 
 
 class TensorDataset(Dataset):
@@ -39,6 +43,28 @@ class TensorDataset(Dataset):
 
     def get_batch(self, indices: np.ndarray):
         return tuple(tg.from_numpy(np.ascontiguousarray(a[indices])) for a in self.arrays)
+
+
+class ConcatDataset(Dataset):
+    """The samples of several datasets one after another."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: needs at least one dataset")
+        self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index):
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(f"ConcatDataset: index {index} out of range for {len(self)} samples")
+        k = int(np.searchsorted(self.cumulative_sizes, index, side="right"))
+        start = self.cumulative_sizes[k - 1] if k else 0
+        return self.datasets[k][index - start]
 
 
 class Subset(Dataset):

@@ -169,3 +169,48 @@ def test_dataloader_collate_fn_gets_the_samples():
     assert batches[1].tolist() == [[0.0, 1.0, 2.0, 3.0], [0.0, 1.0, 0.0, 0.0]]
     with pytest.raises(ValueError, match="num_workers=2: batches are made in this process"):
         nn.data.DataLoader(seqs, num_workers=2)
+
+
+def test_samplers_and_concat_dataset():
+    ds = nn.data.TensorDataset(np.arange(10.0), np.arange(10))
+    assert list(nn.data.SequentialSampler(ds)) == list(range(10))
+    tg.manual_seed(3)
+    order = list(nn.data.RandomSampler(ds))
+    assert sorted(order) == list(range(10))
+    longer = list(nn.data.RandomSampler(ds, num_samples=25))  # permutations in turn
+    assert len(longer) == 25 and sorted(longer[:10]) == list(range(10))
+    drawn = list(nn.data.RandomSampler(ds, replacement=True, num_samples=50))
+    assert len(drawn) == 50 and set(drawn) <= set(range(10))
+    assert sorted(nn.data.SubsetRandomSampler([7, 2, 5])) == [2, 5, 7]
+    weighted = list(nn.data.WeightedRandomSampler([0.0, 1.0, 3.0], 4000))
+    counts = np.bincount(weighted, minlength=3)
+    assert counts[0] == 0 and 2.6 < counts[2] / counts[1] < 3.4
+    with pytest.raises(ValueError, match="non-negative finite"):
+        nn.data.WeightedRandomSampler([-1.0, 1.0], 3)
+    batches = list(nn.data.BatchSampler(range(7), 3, drop_last=False))
+    assert batches == [[0, 1, 2], [3, 4, 5], [6]]
+    loader = nn.data.DataLoader(ds, batch_size=4, sampler=nn.data.SubsetRandomSampler([1, 3, 5]))
+    (x, y), = list(loader)
+    assert sorted(y.tolist()) == [1, 3, 5]
+    loader = nn.data.DataLoader(ds, batch_sampler=[[0, 9], [4]])
+    assert [b[1].tolist() for b in loader] == [[0, 9], [4]] and len(loader) == 2
+    with pytest.raises(ValueError, match="sampler and shuffle=True exclude each other"):
+        nn.data.DataLoader(ds, shuffle=True, sampler=nn.data.SequentialSampler(ds))
+    both = ds + nn.data.TensorDataset(np.arange(3.0) + 100, np.arange(3) + 100)
+    assert isinstance(both, nn.data.ConcatDataset) and len(both) == 13
+    assert both[11][1].item() == 101 and both[-1][1].item() == 102 and both[4][1].item() == 4
+    assert [b[1].tolist() for b in nn.data.DataLoader(both, batch_size=5)][-1] == [
+        100, 101, 102]
+
+
+def test_pad_sequence_pads_and_routes_gradients():
+    a = tg.tensor(np.ones((3, 2)), requires_grad=True)
+    b = tg.tensor(np.full((1, 2), 2.0), requires_grad=True)
+    out = nn.utils.rnn.pad_sequence([a, b], batch_first=True, padding_value=-1.0)
+    expected = np.array([[[1, 1], [1, 1], [1, 1]], [[2, 2], [-1, -1], [-1, -1]]])
+    assert np.array_equal(out.detach().numpy(), expected)
+    left = nn.utils.rnn.pad_sequence([a, b], padding_side="left")  # (L, B, *)
+    assert left.shape == (3, 2, 2) and np.array_equal(left.detach().numpy()[:, 1, 0], [0, 0, 2])
+    (out * 3.0).sum().backward()
+    assert np.array_equal(a.grad.numpy(), np.full((3, 2), 3.0))
+    assert np.array_equal(b.grad.numpy(), np.full((1, 2), 3.0))

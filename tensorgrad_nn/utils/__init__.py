@@ -1,4 +1,5 @@
-"""PyTorch's torch.nn.utils helpers: gradient clipping and flat parameter vectors."""
+"""PyTorch's torch.nn.utils helpers: gradient clipping, flat parameter vectors, and rnn
+(pad_sequence)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import numpy as np
 
 import tensorgrad as tg
 
-from .optim.optimizer import clip_grad_norm_
+from ..optim.optimizer import clip_grad_norm_
+from . import rnn
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector",
-           "vector_to_parameters"]
+           "vector_to_parameters", "rnn"]
 
 
 def _listed(parameters) -> list:
