@@ -248,7 +248,7 @@ class Abs(_Unary):
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
-        return gy * sign(x)
+        return gy * _constant(x._device.backend.sign(x._data), x)
 
 
 class Maximum(Function):
@@ -586,6 +586,12 @@ class _Step(_Unary):
 
 class Floor(_Step):
     kernel = "floor"
+
+
+class Sign(_Step):
+    """-1, 0 or 1 (NaN stays NaN)."""
+
+    kernel = "sign"
 
 
 class Ceil(_Step):
@@ -999,7 +1005,10 @@ def to_device(x, device) -> Tensor:
 
 
 def sign(x) -> Tensor:
-    return _constant(x._device.backend.sign(x._data), x)
+    """-1, 0 or 1: differentiable with gradient 0, as PyTorch's (a constant for integers)."""
+    if x._data.dtype.kind != "f":
+        return _constant(x._device.backend.sign(x._data), x)
+    return Sign._apply_one(x)
 
 
 def compare(op: str, a, b) -> Tensor:

@@ -434,7 +434,7 @@ ENTRIES: list[OpSpec] = [
              _unary_samples(lambda rng, *s: _n(rng, *s) * 3),
              notes="piecewise constant: gradient 0 (PyTorch's)")
       for name, ref in (("Floor", np.floor), ("Ceil", np.ceil), ("Round", np.round),
-                        ("Trunc", np.trunc))],
+                        ("Trunc", np.trunc), ("Sign", np.sign))],
     OpSpec("Remainder", lambda a, b: a % b, np.remainder,
            lambda rng: [(_n(rng, 3, 4) * 3, _away_from_zero(rng, 3, 4)),
                         (_n(rng, 2, 3) * 3, _away_from_zero(rng, 3))],
