@@ -329,6 +329,101 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
     return _affine(y, weight, bias, _channel_shape(input))
 
 
+def embedding(input, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+    """The rows of weight (num_embeddings, dim) at the integer indices input; the padding_idx
+    row passes its value but no gradient."""
+    idx = input.numpy() if isinstance(input, Tensor) else np.asarray(input)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be integers, got {idx.dtype}")
+    n = weight.shape[0]
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise IndexError(f"embedding: index out of range for {n} embeddings (got "
+                         f"{int(idx.min())}..{int(idx.max())})")
+    out = weight[idx]
+    if padding_idx is not None and out.requires_grad:
+        pad = idx == (padding_idx % n)
+        if pad.any():
+            out = tg.where(tg.tensor(pad[..., None], device=out.device), out.detach(), out)
+    return out
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, dim: int = -1):
+    """softmax((logits + g) / tau) with Gumbel(0, 1) noise g; hard=True returns the one-hot of
+    its argmax with the soft sample's gradient (the straight-through estimator)."""
+    u = tg.rand(*logits.shape, dtype=logits.dtype, device=logits.device)
+    gumbels = -(-(u.clamp(min=1e-20)).log()).log()
+    soft = ((logits + gumbels) * (1.0 / tau)).softmax(dim)
+    if not hard:
+        return soft
+    index = soft.detach().argmax(dim, keepdim=True)
+    hard_sample = tg.zeros_like(soft).scatter_add(dim, index, tg.ones_like(index, dtype=soft.dtype))
+    return hard_sample - soft.detach() + soft
+
+
+def alpha_dropout(x: Tensor, p: float = 0.5, training: bool = False) -> Tensor:
+    """Dropout for SELU networks: dropped units take SELU's negative saturation value and an
+    affine map restores the mean and variance (PyTorch's constants)."""
+    if not 0 <= p < 1:
+        raise ValueError(f"alpha_dropout: p must be in [0, 1), got {p}")
+    if not training or p == 0:
+        return x
+    alpha = -_SELU_ALPHA * _SELU_SCALE
+    a = ((1 - p) * (1 + p * alpha * alpha)) ** -0.5
+    b = -a * alpha * p
+    keep = (tg.rand(*x.shape, dtype=x.dtype, device=x.device) >= p).to(x.dtype)
+    return (x * keep + (1.0 - keep) * alpha) * a + b
+
+
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,
+                        k: float = 1.0) -> Tensor:
+    """x / (k + alpha mean(x^2 over `size` neighbouring channels))^beta (AlexNet's), PyTorch's
+    window: size // 2 channels before, (size - 1) // 2 after, zeros beyond the edges."""
+    if input.ndim < 3:
+        raise tg.ShapeError(f"local_response_norm: expected (N, C, *), got "
+                            f"{tuple(input.shape)}")
+    c = input.shape[1]
+    widths = [0, 0] * (input.ndim - 2) + [size // 2, (size - 1) // 2]
+    squares = tg.pad(input * input, tuple(widths))
+    window = squares[:, 0:c]
+    for offset in range(1, size):
+        window = window + squares[:, offset:offset + c]
+    return input / ((window * (alpha / size)) + k) ** beta
+
+
+def channel_shuffle(x: Tensor, groups: int) -> Tensor:
+    """(N, g C', *) -> channels regrouped so each group takes one from every group
+    (ShuffleNet's)."""
+    if x.ndim < 3 or x.shape[1] % groups:
+        raise tg.ShapeError(f"channel_shuffle: {groups} groups do not divide the channels of "
+                            f"{tuple(x.shape)}")
+    n, c = x.shape[:2]
+    rest = tuple(x.shape[2:])
+    return x.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(n, c, *rest)
+
+
+def pdist(x: Tensor, p: float = 2.0) -> Tensor:
+    """The p-norm distance between every pair of rows i < j of x (N, M), as PyTorch's order."""
+    if x.ndim != 2:
+        raise tg.ShapeError(f"pdist: expected (N, M), got {tuple(x.shape)}")
+    i, j = np.triu_indices(x.shape[0], 1)
+    return (x[i] - x[j]).norm(p, dim=-1)
+
+
+def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative: Tensor,
+                                      distance_function=None, margin: float = 1.0,
+                                      swap: bool = False, reduction: str = "mean") -> Tensor:
+    """max(d(a, p) - d(a, n) + margin, 0) for any distance d (pairwise_distance by default)."""
+    d = distance_function or pairwise_distance
+    d_pos, d_neg = d(anchor, positive), d(anchor, negative)
+    if swap:
+        d_neg = tg.minimum(d_neg, d(positive, negative))
+    return _reduce(tg.relu(d_pos - d_neg + margin), reduction, "triplet_margin_with_distance_loss")
+
+
+def relu_(x: Tensor) -> Tensor:
+    return x.relu_()
+
+
 def pixel_shuffle(x: Tensor, upscale_factor: int) -> Tensor:
     """(*, C r^2, H, W) -> (*, C, H r, W r): each group of r^2 channels becomes an r x r block
     (sub-pixel convolution's upsampling)."""
@@ -417,6 +512,21 @@ def adaptive_avg_pool1d(x: Tensor, output_size) -> Tensor:
     """(N, C, L) or (C, L) -> (..., output_size), mean of PyTorch's bins."""
     return adaptive_avg_pool2d(_input1(x, "adaptive_avg_pool1d"), (1, _one(
         output_size, "output_size", "adaptive_avg_pool1d"))).squeeze(-2)
+
+
+def upsample(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
+             align_corners: bool | None = None) -> Tensor:
+    """interpolate's old name."""
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input: Tensor, size=None, scale_factor=None) -> Tensor:
+    return interpolate(input, size, scale_factor, "nearest")
+
+
+def upsample_bilinear(input: Tensor, size=None, scale_factor=None) -> Tensor:
+    """Bilinear with align_corners=True, as PyTorch's deprecated upsample_bilinear."""
+    return interpolate(input, size, scale_factor, "bilinear", True)
 
 
 def adaptive_max_pool1d(x: Tensor, output_size) -> Tensor:
@@ -912,6 +1022,36 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
                _pair1(stride, "stride", "conv1d", 1), _pair1(padding, "padding", "conv1d", 0),
                _pair1(dilation, "dilation", "conv1d", 1), groups)
     return y.squeeze(-2)
+
+
+def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
+                     padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    """input (N, C_in, L), weight (C_in, C_out/groups, k): conv_transpose2d over a height of 1."""
+    if weight.ndim != 3:
+        raise tg.ShapeError(f"conv_transpose1d: expected a 3-d weight (C_in, C_out/groups, k), "
+                            f"got {tuple(weight.shape)}")
+    op = "conv_transpose1d"
+    y = conv_transpose2d(_input1(input, op), weight.unsqueeze(-2), bias,
+                         _pair1(stride, "stride", op, 1), _pair1(padding, "padding", op, 0),
+                         _pair1(output_padding, "output_padding", op, 0), groups,
+                         _pair1(dilation, "dilation", op, 1))
+    return y.squeeze(-2)
+
+
+def lp_pool2d(input: Tensor, norm_type: float, kernel_size, stride=None,
+              ceil_mode: bool = False) -> Tensor:
+    """(sum of x^p over each window)^(1/p), PyTorch's: from avg_pool2d of x^p."""
+    kh, kw = pair("lp_pool2d", "kernel_size", kernel_size)
+    out = avg_pool2d(input ** norm_type, (kh, kw), stride, 0, ceil_mode)
+    return (tg.sign(out) * tg.relu(out.abs()) * (kh * kw)) ** (1.0 / norm_type)
+
+
+def lp_pool1d(input: Tensor, norm_type: float, kernel_size, stride=None,
+              ceil_mode: bool = False) -> Tensor:
+    k = _one(kernel_size, "kernel_size", "lp_pool1d")
+    s = k if stride is None else _one(stride, "stride", "lp_pool1d")
+    return lp_pool2d(_input1(input, "lp_pool1d"), norm_type, (1, k), (1, s),
+                     ceil_mode).squeeze(-2)
 
 
 def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,

@@ -39,9 +39,16 @@ from .attention import (
     TransformerEncoder,
     TransformerEncoderLayer,
 )
-from .conv import Conv1d, Conv2d, Convolution, ConvTranspose2d, LazyConv2d
+from .conv import (
+    Conv1d,
+    Conv2d,
+    Convolution,
+    ConvTranspose1d,
+    ConvTranspose2d,
+    LazyConv2d,
+)
 from .distance import CosineSimilarity, PairwiseDistance
-from .dropout import Dropout, Dropout1d, Dropout2d
+from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d
 from .embedding import Embedding
 from .linear import Bilinear, Dense, LazyLinear, Linear
 from .normalization import (
@@ -51,6 +58,7 @@ from .normalization import (
     InstanceNorm1d,
     InstanceNorm2d,
     LayerNorm,
+    LocalResponseNorm,
     RMSNorm,
 )
 from .pooling import (
@@ -61,12 +69,15 @@ from .pooling import (
     AvgPool1d,
     AvgPool2d,
     GlobalAvgPool2d,
+    LPPool1d,
+    LPPool2d,
     MaxPool1d,
     MaxPool2d,
     MeanPooling,
 )
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .shape import (
+    ChannelShuffle,
     ConstantPad2d,
     Flatten,
     Fold,
@@ -95,5 +106,6 @@ __all__ = [
     "ConstantPad2d", "PixelShuffle", "PixelUnshuffle", "ReflectionPad2d", "ReplicationPad2d",
     "Unflatten", "ZeroPad2d", "RNNCell", "LSTMCell", "GRUCell",
     "CosineSimilarity", "PairwiseDistance", "Transformer", "Bilinear", "RMSNorm",
-    "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "Fold", "Unfold",
+    "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "Fold", "Unfold", "AlphaDropout",
+    "ConvTranspose1d", "LocalResponseNorm", "LPPool1d", "LPPool2d", "ChannelShuffle",
 ]

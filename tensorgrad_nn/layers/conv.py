@@ -236,3 +236,38 @@ class ConvTranspose2d(Module):
     def extra_repr(self) -> str:
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
                 f"stride={self.stride}, padding={self.padding}")
+
+
+class ConvTranspose1d(Module):
+    """x: (N, C_in, L) -> (N, C_out, (L-1) s - 2p + d (k-1) + output_padding + 1);
+    W: (C_in, C_out/groups, k), initialised as PyTorch's."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1, dtype=None,
+                 device=None):
+        super().__init__()
+        one = F._one
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = (one(kernel_size, "kernel_size", "ConvTranspose1d"),)
+        self.stride = (one(stride, "stride", "ConvTranspose1d"),)
+        self.padding = (one(padding, "padding", "ConvTranspose1d"),)
+        self.output_padding = (one(output_padding, "output_padding", "ConvTranspose1d"),)
+        self.groups, self.dilation = groups, (one(dilation, "dilation", "ConvTranspose1d"),)
+        self.weight = Parameter(tg.empty(in_channels, out_channels // groups, *self.kernel_size,
+                                         dtype=dtype, device=device))
+        if bias:
+            self.bias = Parameter(tg.empty(out_channels, dtype=dtype, device=device))
+        else:
+            self.register_parameter("bias", None)
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if bias:
+            bound = 1 / math.sqrt(init.fan_in_and_fan_out(self.weight)[0])
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x):
+        return F.conv_transpose1d(x, self.weight, self.bias, self.stride, self.padding,
+                                  self.output_padding, self.groups, self.dilation)
+
+    def extra_repr(self) -> str:
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, padding={self.padding}")

@@ -1,4 +1,4 @@
-"""Dropout, Dropout1d, Dropout2d: inverted dropout in training, the identity in eval mode."""
+"""Dropout, Dropout1d, Dropout2d, AlphaDropout: the identity in eval mode."""
 
 from __future__ import annotations
 
@@ -23,6 +23,12 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
+
+
+class AlphaDropout(Dropout):
+    """Dropout for SELU networks: keeps the mean and variance of self-normalising activations."""
+
+    fn = staticmethod(F.alpha_dropout)
 
 
 class Dropout1d(Dropout):

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 import tensorgrad as tg
 
+from .. import functional as F
 from .. import init
 from ..module import Module, Parameter
 
@@ -48,18 +47,7 @@ class Embedding(Module):
         return layer
 
     def forward(self, indices):
-        idx = indices.numpy() if isinstance(indices, tg.Tensor) else np.asarray(indices)
-        if idx.dtype.kind not in "iu":
-            raise TypeError(f"Embedding: indices must be integers, got {idx.dtype}")
-        if idx.size and (idx.min() < 0 or idx.max() >= self.num_embeddings):
-            raise IndexError(f"Embedding: index out of range for {self.num_embeddings} "
-                             "embeddings")
-        out = self.weight[idx]
-        if self.padding_idx is not None and out.requires_grad:
-            pad = idx == self.padding_idx
-            if pad.any():  # the padding row's uses pass the value but not the gradient
-                out = tg.where(tg.tensor(pad[..., None], device=out.device), out.detach(), out)
-        return out
+        return F.embedding(indices, self.weight, self.padding_idx)
 
     def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}"

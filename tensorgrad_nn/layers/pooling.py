@@ -183,3 +183,27 @@ class AdaptiveMaxPool1d(AdaptiveAvgPool1d):
         from .. import functional as F
 
         return F.adaptive_max_pool1d(x, self.output_size)
+
+
+class LPPool2d(Module):
+    """(sum of x^p over each window)^(1/p): p = 1 sum pooling, large p near max pooling."""
+
+    def __init__(self, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False):
+        super().__init__()
+        self.norm_type, self.kernel_size = norm_type, kernel_size
+        self.stride, self.ceil_mode = stride, ceil_mode
+
+    def forward(self, x):
+        from .. import functional as F
+
+        return F.lp_pool2d(x, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+    def extra_repr(self) -> str:
+        return f"norm_type={self.norm_type}, kernel_size={self.kernel_size}"
+
+
+class LPPool1d(LPPool2d):
+    def forward(self, x):
+        from .. import functional as F
+
+        return F.lp_pool1d(x, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)

@@ -4,6 +4,7 @@ train/eval behaviour where it differs."""
 import numpy as np
 import pytest
 from scipy import special
+from scipy.spatial import distance
 
 import tensorgrad as tg
 import tensorgrad_nn as nn
@@ -562,3 +563,84 @@ def test_adaptive_1d_pools_rms_norm_and_bilinear_match_numpy():
     ref = np.array([[x1[n] @ w[k] @ x2[n] for k in range(5)] for n in range(6)]) + b
     assert np.allclose(layer(tg.tensor(x1), tg.tensor(x2)).detach().numpy(), ref)
     gradcheck(nn.functional.bilinear, tg.tensor(x1), tg.tensor(x2), tg.tensor(w))
+
+
+def test_conv_transpose1d_is_conv1d_adjoint_and_module_shapes():
+    x, w = rng.standard_normal((2, 4, 9)), rng.standard_normal((6, 4, 3))
+    y = rng.standard_normal((2, 6, 4))
+    conv = nn.functional.conv1d(tg.tensor(x), tg.tensor(w), stride=2).numpy()  # (2, 6, 4)
+    back = nn.functional.conv_transpose1d(tg.tensor(y), tg.tensor(w), stride=2,
+                                          output_padding=0).numpy()  # (2, 4, 9)
+    assert np.isclose((conv * y).sum(), (x * back).sum())
+    layer = nn.ConvTranspose1d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2)
+    assert layer.weight.shape == (4, 3, 3) and layer(tg.randn(1, 4, 5)).shape == (1, 6, 10)
+    gradcheck(lambda a, b: nn.functional.conv_transpose1d(a, b, stride=2), tg.tensor(y[:1]),
+              tg.tensor(w[:, :2]))
+
+
+def test_local_response_norm_lp_pool_channel_shuffle_pdist_match_numpy():
+    x = rng.standard_normal((2, 6, 3, 4))
+    size, alpha, beta, k = 3, 1e-2, 0.75, 2.0
+    sq = np.pad(x * x, ((0, 0), (size // 2, (size - 1) // 2), (0, 0), (0, 0)))
+    window = sum(sq[:, i:i + 6] for i in range(size))
+    ref = x / (k + alpha * window / size) ** beta
+    got = nn.LocalResponseNorm(size, alpha, beta, k)(tg.tensor(x)).numpy()
+    assert np.allclose(got, ref)
+    gradcheck(lambda t: nn.functional.local_response_norm(t, 3), tg.tensor(x[:1, :4, :2]))
+    pos = np.abs(x) + 0.1
+    got = nn.LPPool2d(3, 2)(tg.tensor(pos)).numpy()  # (2, 6, 1, 2): 2x2 windows, row 2 unused
+    ref = np.zeros((2, 6, 1, 2))
+    for j in range(2):
+        ref[:, :, 0, j] = (pos[:, :, 0:2, 2 * j:2 * j + 2] ** 3).sum((2, 3)) ** (1 / 3)
+    assert np.allclose(got, ref)
+    shuffled = nn.ChannelShuffle(3)(tg.tensor(x)).numpy()
+    assert np.array_equal(shuffled[:, [0, 1, 2, 3, 4, 5]], x[:, [0, 2, 4, 1, 3, 5]])
+    rows = rng.standard_normal((5, 3))
+    assert np.allclose(nn.functional.pdist(tg.tensor(rows)).numpy(), distance.pdist(rows))
+    assert np.allclose(nn.functional.pdist(tg.tensor(rows), 1.0).numpy(),
+                       distance.pdist(rows, "cityblock"))
+
+
+def test_embedding_alpha_dropout_and_gumbel_softmax():
+    weight = tg.tensor(rng.standard_normal((10, 3)), requires_grad=True)
+    idx = np.array([[2, 5, 2], [0, 9, 2]])
+    out = nn.functional.embedding(tg.tensor(idx), weight, padding_idx=2)
+    assert np.array_equal(out.detach().numpy(), weight.detach().numpy()[idx])
+    out.sum().backward()
+    counts = np.bincount(idx.ravel(), minlength=10)
+    counts[2] = 0  # the padding row gets no gradient
+    assert np.array_equal(weight.grad.numpy(), np.repeat(counts[:, None], 3, 1))
+    with pytest.raises(IndexError, match="embedding: index out of range"):
+        nn.functional.embedding(tg.tensor([[-1]]), weight)
+    tg.manual_seed(0)
+    z = tg.tensor(rng.standard_normal(200000))
+    dropped = nn.AlphaDropout(0.2)(z).numpy()  # keeps SELU's zero mean and unit variance
+    assert abs(dropped.mean()) < 0.01 and abs(dropped.std() - 1) < 0.01
+    alpha = -1.0507009873554805 * 1.6732632423543772  # SELU's negative saturation
+    a = ((1 - 0.2) * (1 + 0.2 * alpha ** 2)) ** -0.5
+    assert abs(np.isclose(dropped, a * alpha - a * alpha * 0.2).mean() - 0.2) < 0.01
+    layer = nn.AlphaDropout(0.2).eval()
+    assert layer(z) is z
+    probs = np.array([0.1, 0.2, 0.7])
+    logits = tg.tensor(np.log(probs)).reshape(1, 3)
+    samples = np.stack([nn.functional.gumbel_softmax(logits, hard=True).numpy()[0]
+                        for _ in range(3000)])
+    assert set(np.unique(samples)) == {0.0, 1.0} and np.all(samples.sum(1) == 1)
+    assert np.allclose(samples.mean(0), probs, atol=0.03)  # Gumbel-max draws the categorical
+    soft = tg.tensor(np.log(probs), requires_grad=True)
+    nn.functional.gumbel_softmax(soft, tau=0.5, hard=True)[2].backward()
+    assert np.abs(soft.grad.numpy()).sum() > 0  # straight-through: the soft sample's gradient
+
+
+def test_triplet_loss_with_a_custom_distance():
+    a, p, n = (rng.standard_normal((4, 3)) for _ in range(3))
+
+    def cosine_distance(u, v):
+        return 1 - nn.functional.cosine_similarity(u, v)
+
+    def np_cos(u, v):
+        return 1 - (u * v).sum(1) / np.linalg.norm(u, axis=1) / np.linalg.norm(v, axis=1)
+
+    got = nn.functional.triplet_margin_with_distance_loss(
+        tg.tensor(a), tg.tensor(p), tg.tensor(n), distance_function=cosine_distance, margin=0.5)
+    assert np.isclose(got.item(), np.maximum(np_cos(a, p) - np_cos(a, n) + 0.5, 0).mean())
