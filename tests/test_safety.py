@@ -226,5 +226,5 @@ def test_api_edge_errors_have_clear_messages():
         tg.conv2d(tg.ones(1, 1, 4, 4), tg.ones(1, 1, 2, 2), stride=0)
     with pytest.raises(ValueError, match="empty parameter list"):
         nn.optim.Adam([])
-    with pytest.raises(TypeError, match="Embedding: indices must be integers"):
+    with pytest.raises(TypeError, match="embedding: indices must be integers"):
         nn.Embedding(3, 2)(tg.tensor([0.5]))
