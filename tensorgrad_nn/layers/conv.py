@@ -205,6 +205,21 @@ class Convolution(LazyConv2d):
         return y if self.activation is None else self.activation(y)
 
 
+def _transposed_parameters(layer, bias: bool, dtype, device) -> None:
+    """A transposed convolution's weight (C_in, C_out/groups, *k) and bias, initialised as
+    PyTorch's (Kaiming-uniform with a = sqrt(5); bias U(-b, b), b = 1/sqrt(fan_in))."""
+    layer.weight = Parameter(tg.empty(layer.in_channels, layer.out_channels // layer.groups,
+                                      *layer.kernel_size, dtype=dtype, device=device))
+    if bias:
+        layer.bias = Parameter(tg.empty(layer.out_channels, dtype=dtype, device=device))
+    else:
+        layer.register_parameter("bias", None)
+    init.kaiming_uniform_(layer.weight, a=math.sqrt(5))
+    if bias:
+        bound = 1 / math.sqrt(init.fan_in_and_fan_out(layer.weight)[0])
+        init.uniform_(layer.bias, -bound, bound)
+
+
 class ConvTranspose2d(Module):
     """x: (N, C_in, H, W) -> (N, C_out, (H-1) s - 2p + d (k-1) + output_padding + 1, ...);
     W: (C_in, C_out/groups, kh, kw)."""
@@ -217,17 +232,7 @@ class ConvTranspose2d(Module):
         self.kernel_size, self.stride = _pair(kernel_size), _pair(stride)
         self.padding, self.output_padding = _pair(padding), _pair(output_padding)
         self.groups, self.dilation = groups, _pair(dilation)
-        self.weight = Parameter(tg.empty(in_channels, out_channels // groups, *self.kernel_size,
-                                         dtype=dtype, device=device))
-        if bias:
-            self.bias = Parameter(tg.empty(out_channels, dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if bias:
-            fan_in, _ = init.fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in)
-            init.uniform_(self.bias, -bound, bound)
+        _transposed_parameters(self, bias, dtype, device)
 
     def forward(self, x):
         return tg.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
@@ -253,16 +258,7 @@ class ConvTranspose1d(Module):
         self.padding = (one(padding, "padding", "ConvTranspose1d"),)
         self.output_padding = (one(output_padding, "output_padding", "ConvTranspose1d"),)
         self.groups, self.dilation = groups, (one(dilation, "dilation", "ConvTranspose1d"),)
-        self.weight = Parameter(tg.empty(in_channels, out_channels // groups, *self.kernel_size,
-                                         dtype=dtype, device=device))
-        if bias:
-            self.bias = Parameter(tg.empty(out_channels, dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if bias:
-            bound = 1 / math.sqrt(init.fan_in_and_fan_out(self.weight)[0])
-            init.uniform_(self.bias, -bound, bound)
+        _transposed_parameters(self, bias, dtype, device)
 
     def forward(self, x):
         return F.conv_transpose1d(x, self.weight, self.bias, self.stride, self.padding,
