@@ -5,7 +5,8 @@
 (c) LeNet-5 step on 1x32x32, batch 64              (d) conv2d forward and forward+backward
 (e) max/avg pooling 2x2 forward+backward           (f) per-op overhead of tiny elementwise ops
 (h) the seeds' from-scratch numpy MLP step and conv forward (the baseline users come from)
-(i) no target in the issue: a bidirectional LSTM step (examples/sequence_mnist.py's shape)
+(i) no target in the issue: a bidirectional LSTM and a 2-layer Transformer encoder, forward and
+backward (examples/sequence_mnist.py's shapes)
 """
 
 from __future__ import annotations
@@ -207,6 +208,48 @@ def lstm_torch(device="cpu"):
         h_n = lstm(x)[1][0]
         loss = torch.nn.functional.cross_entropy(head(torch.cat([h_n[0], h_n[1]], -1)), y)
         loss.backward()
+        if device == "cuda":
+            torch.cuda.synchronize()
+
+    return run
+
+
+ENCODER_SHAPE = (64, 29, 64, 4)  # batch, tokens, d_model, heads (sequence_mnist's encoder)
+
+
+def encoder_tg(device="cpu"):
+    batch, tokens, width, heads = ENCODER_SHAPE
+    tg.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(width, heads, 2 * width, dropout=0.0, batch_first=True,
+                                       norm_first=True)
+    model = nn.TransformerEncoder(layer, 2).to(device)
+    x = tg.tensor(_data(batch, tokens, width), device=device)
+
+    def run():
+        for p in model.parameters():
+            p.grad = None
+        model(x).sum().backward()
+        _sync(device)
+
+    # per layer: q, k, v, out projections and the two feed-forward products (4 + 4 width^2
+    # per token), and the two attention products (2 tokens width per token), 3x for backward
+    per_token = 4 * width * width + 4 * width * width + 2 * tokens * width
+    return run, 2 * 3 * 2 * batch * tokens * per_token
+
+
+def encoder_torch(device="cpu"):
+    torch = torch_or_none()
+    batch, tokens, width, heads = ENCODER_SHAPE
+    torch.manual_seed(0)
+    layer = torch.nn.TransformerEncoderLayer(width, heads, 2 * width, dropout=0.0,
+                                             batch_first=True, norm_first=True)
+    model = torch.nn.TransformerEncoder(layer, 2, enable_nested_tensor=False).to(device)
+    x = torch.tensor(_data(batch, tokens, width), device=device)
+
+    def run():
+        for p in model.parameters():
+            p.grad = None
+        model(x).sum().backward()
         if device == "cuda":
             torch.cuda.synchronize()
 
@@ -457,6 +500,8 @@ def catalogue(device: str = "cpu") -> list[Spec]:
              lambda: chain_torch(d), unit="us/op", ops=CHAIN),
         Spec("(i) biLSTM 28x64 b64 fwd+bwd (no target)", lambda: lstm_tg(d),
              lambda: lstm_torch(d)),
+        Spec("(i) 2-layer encoder 29x64 b64 fwd+bwd", lambda: encoder_tg(d),
+             lambda: encoder_torch(d)),
     ]
     if device == "cpu":
         specs += [

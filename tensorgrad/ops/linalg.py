@@ -26,7 +26,11 @@ class MatMul(Function):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         ga = gy @ b.mT if need_a else None
-        gb = a.mT @ gy if need_b else None
+        gb = None
+        if need_b and b.ndim == 2 and a.ndim > 2:  # one GEMM over the stack, not a sum of them
+            gb = a.reshape(-1, a.shape[-1]).mT @ gy.reshape(-1, gy.shape[-1])
+        elif need_b:
+            gb = a.mT @ gy
         return ga, gb
 
 
