@@ -76,9 +76,11 @@ class MultiheadAttention(Module):
         bs = (None, None, None) if b is None else (b[:e], b[e:2 * e], b[2 * e:])
         return ws, bs
 
-    def _heads(self, x, n):
-        """(N, L, E) -> (N, H, L, D)."""
-        return x.reshape(n, x.shape[1], self.num_heads, self.head_dim).permute(0, 2, 1, 3)
+    def _heads(self, x, n, length, batch_first):
+        """A projection in its input's layout, (N, L, E) or (L, N, E), as (N, H, L, D)."""
+        if batch_first:
+            return x.reshape(n, length, self.num_heads, self.head_dim).permute(0, 2, 1, 3)
+        return x.reshape(length, n, self.num_heads, self.head_dim).permute(1, 2, 0, 3)
 
     def forward(self, query, key, value, key_padding_mask=None, need_weights: bool = True,
                 attn_mask=None, average_attn_weights: bool = True, is_causal: bool = False):
@@ -87,9 +89,12 @@ class MultiheadAttention(Module):
             query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
             if key_padding_mask is not None:
                 key_padding_mask = key_padding_mask.reshape(1, -1)
-        elif self.batch_first:
-            query, key, value = (t.transpose(0, 1) for t in (query, key, value))
-        # (L, N, E) from here
+        # the projections run on the inputs as laid out (one GEMM each over contiguous rows);
+        # the checks and the sizes read (L, N, E) views
+        first = batched and self.batch_first
+        given = (query, key, value)
+        if first:
+            query, key, value = (t.transpose(0, 1) for t in given)
         for name, t, dim in (("query", query, self.embed_dim), ("key", key, self.kdim),
                              ("value", value, self.vdim)):
             if t.ndim != 3 or t.shape[-1] != dim:
@@ -103,9 +108,9 @@ class MultiheadAttention(Module):
         tgt, n, _ = query.shape
         src = key.shape[0]
         (wq, wk, wv), (bq, bk, bv) = self._projections()
-        q = self._heads(F.linear(query.transpose(0, 1), wq, bq), n)
-        k = self._heads(F.linear(key.transpose(0, 1), wk, bk), n)
-        v = self._heads(F.linear(value.transpose(0, 1), wv, bv), n)
+        q = self._heads(F.linear(given[0], wq, bq), n, tgt, first)
+        k = self._heads(F.linear(given[1], wk, bk), n, src, first)
+        v = self._heads(F.linear(given[2], wv, bv), n, src, first)
         scores = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(self.head_dim))  # (N, H, L, S)
         if is_causal and attn_mask is None:
             scores = scores + F._causal(tgt, src, scores)
@@ -128,12 +133,14 @@ class MultiheadAttention(Module):
         weights = scores.softmax(-1)
         if self.dropout > 0 and self.training:
             weights = F.dropout(weights, self.dropout, True)
-        out = (weights @ v).permute(2, 0, 1, 3).reshape(tgt, n, self.embed_dim)
+        out = weights @ v  # (N, H, L, D)
+        if first:
+            out = out.permute(0, 2, 1, 3).reshape(n, tgt, self.embed_dim)
+        else:
+            out = out.permute(2, 0, 1, 3).reshape(tgt, n, self.embed_dim)
         out = self.out_proj(out)
         if not batched:
             out = out.squeeze(1)
-        elif self.batch_first:
-            out = out.transpose(0, 1)
         if not need_weights:
             return out, None
         if average_attn_weights:
