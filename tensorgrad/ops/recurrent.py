@@ -193,3 +193,144 @@ def gru_cell(gi: Tensor, gh: Tensor, h: Tensor) -> Tensor:
     if gi.device is not CPU or not gi.dtype == gh.dtype == h.dtype or gi.dtype.kind != "f":
         return _gru_formula(gi, gh, h)[0]
     return GRUCell.apply(gi, gh, h)
+
+
+# ----- a whole LSTM layer direction as one primitive ---------------------------------------------
+
+
+def _lstm_gates_(act, gates) -> None:
+    """act (4, N, H) = [s(i), s(f), tanh(g), s(o)] of gates (N, 4H): one tanh pass."""
+    n, hidden = act.shape[1:]
+    np.multiply(gates.reshape(n, 4, hidden).transpose(1, 0, 2), _LSTM_SCALE[:, None, None],
+                out=act, casting="unsafe")
+    np.tanh(act, out=act)
+    for k in (0, 1, 3):
+        act[k] *= 0.5
+        act[k] += 0.5
+
+
+class LSTMSequence(Function):
+    """Every step of one LSTM layer in one direction: from the input projections gi (L, N, 4H)
+    (W_ih x_t + b_ih), the initial state h0, c0 (N, H), W_hh (4H, H) and b_hh (4H,), the output
+    (L + 1, N, H) holds h_t at t < L and the last cell state at L (steps in reverse order with
+    reverse=True, h_t still at index t). Backward is backpropagation through time in one loop:
+    with dc'' = dc' + dh' s(o) (1 - tanh(c')^2), dG_t = [dc'' tanh(g) s'(i), dc'' c s'(f),
+    dc'' s(i) tanh'(g), dh' tanh(c') s'(o)], dh_(t-1) += dG_t W_hh, dc_(t-1) = dc'' s(f),
+    dW_hh = sum dG_t^T h_(t-1), db_hh = sum dG_t, dgi_t = dG_t."""
+
+    @staticmethod
+    def forward(ctx, gi, h0, c0, w_hh, b_hh, reverse=False):
+        steps, n, four_h = gi.shape
+        hidden = four_h // 4
+        dtype = gi.dtype
+        out = np.empty((steps + 1, n, hidden), dtype=dtype)
+        acts = np.empty((steps, 4, n, hidden), dtype=dtype)
+        tanh_cs = np.empty((steps, n, hidden), dtype=dtype)
+        prev_h = np.empty((steps, n, hidden), dtype=dtype)
+        prev_c = np.empty((steps, n, hidden), dtype=dtype)
+        h, c = h0, c0
+        w_t = w_hh.T
+        for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
+            prev_h[t], prev_c[t] = h, c
+            gates = h @ w_t
+            gates += gi[t]
+            gates += b_hh
+            act = acts[t]
+            _lstm_gates_(act, gates)
+            c_new = act[1] * c
+            c_new += act[0] * act[2]
+            np.tanh(c_new, out=tanh_cs[t])
+            np.multiply(act[3], tanh_cs[t], out=out[t])
+            h, c = out[t], c_new
+        out[steps] = c
+        ctx.reverse = reverse
+        ctx.save_for_backward(gi, h0, c0, w_hh, b_hh, acts, tanh_cs, prev_h, prev_c)
+        return out
+
+    @staticmethod
+    def backward(ctx, gy):
+        if _recording() or ctx._saved is None:
+            saved = ctx.saved_tensors  # (raises the usual error after a free)
+            return _lstm_sequence_recorded(*saved[:5], gy, ctx.reverse)
+        _, _, _, w_hh, _, acts, tanh_cs, prev_h, prev_c = ctx._saved
+        g = gy._data
+        steps, n, hidden = tanh_cs.shape
+        dgi = np.empty((steps, n, 4 * hidden), dtype=g.dtype)
+        dw = np.zeros_like(w_hh)
+        dh = np.zeros((n, hidden), dtype=g.dtype)
+        dc = g[steps].astype(g.dtype, copy=True)
+        d = np.empty((4, n, hidden), dtype=g.dtype)
+        for t in (range(steps) if ctx.reverse else range(steps - 1, -1, -1)):
+            i, f, gg, o = acts[t]
+            tanh_c = tanh_cs[t]
+            dh += g[t]
+            total = dh * o
+            total *= 1 - tanh_c * tanh_c
+            total += dc
+            np.multiply(total, gg, out=d[0])
+            d[0] *= i * (1 - i)
+            np.multiply(total, prev_c[t], out=d[1])
+            d[1] *= f * (1 - f)
+            np.multiply(total, i, out=d[2])
+            d[2] *= 1 - gg * gg
+            np.multiply(dh, tanh_c, out=d[3])
+            d[3] *= o * (1 - o)
+            dgates = dgi[t]
+            dgates.reshape(n, 4, hidden)[...] = d.transpose(1, 0, 2)
+            dw += dgates.T @ prev_h[t]
+            dh = dgates @ w_hh
+            dc = total * f
+        db = dgi.reshape(-1, 4 * hidden).sum(0)
+        return (_direct(ctx, dgi), _direct(ctx, dh), _direct(ctx, dc), _direct(ctx, dw),
+                _direct(ctx, db))
+
+
+def _lstm_sequence_formula(gi, h0, c0, w_hh, b_hh, reverse):
+    """LSTMSequence's output in tensor ops: one lstm cell formula per step."""
+    h, c = h0, c0
+    steps = gi.shape[0]
+    hs = [None] * steps
+    for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
+        h, c = _lstm_formula(gi[t] + h @ w_hh.mT + b_hh, c)
+        hs[t] = h
+    return shape.stack(hs + [c], 0)
+
+
+def _lstm_sequence_recorded(gi, h0, c0, w_hh, b_hh, gy, reverse):
+    """LSTMSequence's gradients in tensor ops, recorded under create_graph=True: the formula
+    rebuilt on the saved inputs and differentiated with the graph kept."""
+    from ..autograd.functional import grad
+
+    out = _lstm_sequence_formula(gi, h0, c0, w_hh, b_hh, reverse)
+    inputs = [gi, h0, c0, w_hh, b_hh]
+    wanted = [t for t in inputs if t.requires_grad]
+    # retain_graph: the inputs' own history is walked too and must survive for the outer pass
+    found = iter(grad(out, wanted, grad_outputs=[gy], retain_graph=True, create_graph=True,
+                      allow_unused=True) if wanted else ())
+    grads = [next(found) if t.requires_grad else None for t in inputs]
+    return tuple(g if g is not None else t.detach() * 0 for g, t in zip(grads, inputs))
+
+
+def lstm_sequence(gi: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, b_hh: Tensor | None,
+                  reverse: bool = False):
+    """(h_t for every t as (L, N, H), the last h, the last c) of one LSTM layer direction over
+    the input projections gi (L, N, 4H): one primitive on the CPU, the per-step cell on other
+    devices."""
+    steps, n = gi.shape[:2]
+    hidden = h0.shape[-1]
+    if gi.ndim != 3 or gi.shape[-1] != 4 * hidden or tuple(h0.shape) != (n, hidden) or tuple(
+            c0.shape) != (n, hidden) or tuple(w_hh.shape) != (4 * hidden, hidden):
+        raise ShapeError(f"lstm_sequence: expected gi (L, N, 4H), h0 and c0 (N, H), w_hh "
+                         f"(4H, H), got {shape_str(gi.shape)}, {shape_str(h0.shape)}, "
+                         f"{shape_str(c0.shape)}, {shape_str(w_hh.shape)}")
+    if b_hh is None:
+        b_hh = Tensor(np.zeros(4 * hidden, dtype=gi.dtype), device=gi.device)
+    same = gi.dtype == h0.dtype == c0.dtype == w_hh.dtype == b_hh.dtype
+    if gi.device is not CPU or not same or gi.dtype.kind != "f" or steps == 0:
+        out = _lstm_sequence_formula(gi, h0, c0, w_hh, b_hh, reverse) if steps else None
+    else:
+        out = LSTMSequence.apply(gi, h0, c0, w_hh, b_hh, reverse=reverse)
+    if out is None:
+        raise ShapeError("lstm_sequence: needs at least one step")
+    last = out[0] if reverse else out[steps - 1]
+    return out[:steps], last, out[steps]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 import tensorgrad as tg
-from tensorgrad.ops.recurrent import gru_cell, lstm_cell
+from tensorgrad.ops.recurrent import gru_cell, lstm_cell, lstm_sequence
 
 from .. import functional as F
 from .. import init
@@ -101,14 +101,20 @@ class _Recurrent(Module):
                 i = k * self.num_directions + d
                 h, c = h0[i], (c0[i] if self.mode == "LSTM" else None)
                 # every step's input projection in one product, as PyTorch's kernels do
-                projected = F.linear(layer_input, w_ih, b_ih).unbind(0)
-                seq = [None] * steps
-                for t in (range(steps - 1, -1, -1) if d else range(steps)):
-                    h, c = _step(self.mode, projected[t], h, c, w_hh, b_hh, self.nonlinearity)
-                    seq[t] = h
+                projected = F.linear(layer_input, w_ih, b_ih)
+                if self.mode == "LSTM":  # the whole direction is one primitive
+                    seq, h, c = lstm_sequence(projected, h, c, w_hh, b_hh, reverse=bool(d))
+                else:
+                    steps_in = projected.unbind(0)
+                    hs = [None] * steps
+                    for t in (range(steps - 1, -1, -1) if d else range(steps)):
+                        h, c = _step(self.mode, steps_in[t], h, c, w_hh, b_hh,
+                                     self.nonlinearity)
+                        hs[t] = h
+                    seq = tg.stack(hs, 0)
                 last_h.append(h)
                 last_c.append(c)
-                per_direction.append(tg.stack(seq, 0))
+                per_direction.append(seq)
             layer_input = per_direction[0] if self.num_directions == 1 else tg.cat(
                 per_direction, -1)
             if self.dropout and self.training and k < self.num_layers - 1:

@@ -49,3 +49,31 @@ def test_cells_check_their_shapes():
         lstm_cell(tg.randn(3, 7), tg.randn(3, 2))
     with pytest.raises(tg.ShapeError, match="gru_cell: expected"):
         gru_cell(tg.randn(3, 6), tg.randn(3, 5), tg.randn(3, 2))
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_lstm_sequence_is_the_cell_repeated_and_backpropagates_through_time(reverse):
+    from tensorgrad.ops.recurrent import lstm_sequence
+
+    steps, n, hidden = 5, 3, 2
+    gi = rng.standard_normal((steps, n, 4 * hidden))
+    h0, c0 = rng.standard_normal((n, hidden)), rng.standard_normal((n, hidden))
+    w, b = rng.standard_normal((4 * hidden, hidden)), rng.standard_normal(4 * hidden)
+    h, c, hs = h0, c0, [None] * steps
+    for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
+        i, f, g, o = np.split(gi[t] + h @ w.T + b, 4, axis=1)
+        c = _sig(f) * c + _sig(i) * np.tanh(g)
+        h = _sig(o) * np.tanh(c)
+        hs[t] = h
+    seq, last_h, last_c = lstm_sequence(*map(tg.tensor, (gi, h0, c0, w, b)), reverse=reverse)
+    assert np.allclose(seq.numpy(), np.stack(hs))
+    assert np.allclose(last_h.numpy(), h) and np.allclose(last_c.numpy(), c)
+
+    def loss(gi, h0, c0, w, b):
+        seq, last_h, last_c = lstm_sequence(gi, h0, c0, w, b, reverse=reverse)
+        return (seq * seq).sum() + last_h.sum() * 0.5 + (last_c * last_c).sum()
+
+    gradcheck(loss, *map(tg.tensor, (gi, h0, c0, w, b)))
+    gradgradcheck(lambda gi, w: lstm_sequence(gi, tg.tensor(h0), tg.tensor(c0), w,
+                                              tg.tensor(b), reverse=reverse)[0],
+                  tg.tensor(gi[:3]), tg.tensor(w))
