@@ -296,19 +296,24 @@ def _lstm_sequence_formula(gi, h0, c0, w_hh, b_hh, reverse):
     return shape.stack(hs + [c], 0)
 
 
-def _lstm_sequence_recorded(gi, h0, c0, w_hh, b_hh, gy, reverse):
-    """LSTMSequence's gradients in tensor ops, recorded under create_graph=True: the formula
-    rebuilt on the saved inputs and differentiated with the graph kept."""
+def _recorded_grads(out, inputs, gy):
+    """d(out . gy)/d(inputs) recorded (create_graph=True), zeros for inputs without grad: a
+    sequence primitive's backward under create_graph, from its formula rebuilt on the saved
+    inputs."""
     from ..autograd.functional import grad
 
-    out = _lstm_sequence_formula(gi, h0, c0, w_hh, b_hh, reverse)
-    inputs = [gi, h0, c0, w_hh, b_hh]
     wanted = [t for t in inputs if t.requires_grad]
     # retain_graph: the inputs' own history is walked too and must survive for the outer pass
     found = iter(grad(out, wanted, grad_outputs=[gy], retain_graph=True, create_graph=True,
                       allow_unused=True) if wanted else ())
     grads = [next(found) if t.requires_grad else None for t in inputs]
     return tuple(g if g is not None else t.detach() * 0 for g, t in zip(grads, inputs))
+
+
+def _lstm_sequence_recorded(gi, h0, c0, w_hh, b_hh, gy, reverse):
+    """LSTMSequence's gradients in tensor ops, recorded under create_graph=True."""
+    out = _lstm_sequence_formula(gi, h0, c0, w_hh, b_hh, reverse)
+    return _recorded_grads(out, [gi, h0, c0, w_hh, b_hh], gy)
 
 
 def lstm_sequence(gi: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, b_hh: Tensor | None,
@@ -334,3 +339,126 @@ def lstm_sequence(gi: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, b_hh: Tensor
         raise ShapeError("lstm_sequence: needs at least one step")
     last = out[0] if reverse else out[steps - 1]
     return out[:steps], last, out[steps]
+
+
+# ----- a whole GRU layer direction as one primitive ----------------------------------------------
+
+
+def _sigmoid_(x) -> None:
+    """x <- 1 / (1 + exp(-x)) in place, as (tanh(x / 2) + 1) / 2."""
+    x *= 0.5
+    np.tanh(x, out=x)
+    x *= 0.5
+    x += 0.5
+
+
+class GRUSequence(Function):
+    """Every step of one GRU layer in one direction: from the input projections gi (L, N, 3H)
+    (W_ih x_t + b_ih, gates [r z n]), h0 (N, H), W_hh (3H, H) and b_hh (3H,), the output h_t
+    for every t (L, N, H) (steps in reverse order with reverse=True). Backward is
+    backpropagation through time in one loop (GRUCell's gradients, step after step)."""
+
+    @staticmethod
+    def forward(ctx, gi, h0, w_hh, b_hh, reverse=False):
+        steps, n, three_h = gi.shape
+        hidden = three_h // 3
+        dtype = gi.dtype
+        out = np.empty((steps, n, hidden), dtype=dtype)
+        rz = np.empty((steps, 2, n, hidden), dtype=dtype)  # r and z, each contiguous
+        news = np.empty((steps, n, hidden), dtype=dtype)
+        gh_n = np.empty((steps, n, hidden), dtype=dtype)
+        prev_h = np.empty((steps, n, hidden), dtype=dtype)
+        h = h0
+        w_t = w_hh.T
+        for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
+            prev_h[t] = h
+            gh = h @ w_t
+            gh += b_hh
+            gates = rz[t]
+            np.add(gi[t, :, :2 * hidden].reshape(n, 2, hidden).transpose(1, 0, 2),
+                   gh[:, :2 * hidden].reshape(n, 2, hidden).transpose(1, 0, 2), out=gates)
+            _sigmoid_(gates)
+            r, z = gates
+            gh_n[t] = gh[:, 2 * hidden:]
+            new = news[t]
+            np.multiply(r, gh_n[t], out=new)
+            new += gi[t, :, 2 * hidden:]
+            np.tanh(new, out=new)
+            np.subtract(h, new, out=out[t])
+            out[t] *= z
+            out[t] += new
+            h = out[t]
+        ctx.reverse = reverse
+        ctx.save_for_backward(gi, h0, w_hh, b_hh, rz, news, gh_n, prev_h)
+        return out
+
+    @staticmethod
+    def backward(ctx, gy):
+        if _recording() or ctx._saved is None:
+            saved = ctx.saved_tensors  # (raises the usual error after a free)
+            return _gru_sequence_recorded(*saved[:4], gy, ctx.reverse)
+        _, _, w_hh, _, rz, news, gh_n, prev_h = ctx._saved
+        g = gy._data
+        steps, n, hidden = news.shape
+        dgi = np.empty((steps, n, 3 * hidden), dtype=g.dtype)
+        dgh = np.empty((n, 3 * hidden), dtype=g.dtype)
+        dw = np.zeros_like(w_hh)
+        db = np.zeros(3 * hidden, dtype=g.dtype)
+        dh = np.zeros((n, hidden), dtype=g.dtype)
+        for t in (range(steps) if ctx.reverse else range(steps - 1, -1, -1)):
+            r, z = rz[t]
+            new = news[t]
+            dh += g[t]
+            dn = dh * (1 - z)
+            dn *= 1 - new * new  # the gradient of n's pre-activation
+            d = dgi[t]
+            np.multiply(dn, gh_n[t], out=d[:, :hidden])
+            d[:, :hidden] *= r * (1 - r)
+            np.subtract(prev_h[t], new, out=d[:, hidden:2 * hidden])
+            d[:, hidden:2 * hidden] *= dh
+            d[:, hidden:2 * hidden] *= z * (1 - z)
+            d[:, 2 * hidden:] = dn
+            dgh[:, :2 * hidden] = d[:, :2 * hidden]
+            np.multiply(dn, r, out=dgh[:, 2 * hidden:])
+            dw += dgh.T @ prev_h[t]
+            db += dgh.sum(0)
+            dh = dh * z
+            dh += dgh @ w_hh
+        return _direct(ctx, dgi), _direct(ctx, dh), _direct(ctx, dw), _direct(ctx, db)
+
+
+def _gru_sequence_formula(gi, h0, w_hh, b_hh, reverse):
+    """GRUSequence's output in tensor ops: one GRU cell formula per step."""
+    h = h0
+    steps = gi.shape[0]
+    hs = [None] * steps
+    for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
+        (h,) = _gru_formula(gi[t], h @ w_hh.mT + b_hh, h)
+        hs[t] = h
+    return shape.stack(hs, 0)
+
+
+def _gru_sequence_recorded(gi, h0, w_hh, b_hh, gy, reverse):
+    """GRUSequence's gradients in tensor ops, recorded under create_graph=True."""
+    out = _gru_sequence_formula(gi, h0, w_hh, b_hh, reverse)
+    return _recorded_grads(out, [gi, h0, w_hh, b_hh], gy)
+
+
+def gru_sequence(gi: Tensor, h0: Tensor, w_hh: Tensor, b_hh: Tensor | None,
+                 reverse: bool = False):
+    """(h_t for every t as (L, N, H), the last h) of one GRU layer direction over the input
+    projections gi (L, N, 3H): one primitive on the CPU, the per-step cell elsewhere."""
+    hidden = h0.shape[-1]
+    if gi.ndim != 3 or gi.shape[0] == 0 or gi.shape[-1] != 3 * hidden or tuple(
+            h0.shape) != (gi.shape[1], hidden) or tuple(w_hh.shape) != (3 * hidden, hidden):
+        raise ShapeError(f"gru_sequence: expected gi (L, N, 3H) with L >= 1, h0 (N, H), w_hh "
+                         f"(3H, H), got {shape_str(gi.shape)}, {shape_str(h0.shape)}, "
+                         f"{shape_str(w_hh.shape)}")
+    if b_hh is None:
+        b_hh = Tensor(np.zeros(3 * hidden, dtype=gi.dtype), device=gi.device)
+    same = gi.dtype == h0.dtype == w_hh.dtype == b_hh.dtype
+    if gi.device is not CPU or not same or gi.dtype.kind != "f":
+        out = _gru_sequence_formula(gi, h0, w_hh, b_hh, reverse)
+    else:
+        out = GRUSequence.apply(gi, h0, w_hh, b_hh, reverse=reverse)
+    return out, (out[0] if reverse else out[gi.shape[0] - 1])

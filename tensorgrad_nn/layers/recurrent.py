@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 import tensorgrad as tg
-from tensorgrad.ops.recurrent import gru_cell, lstm_cell, lstm_sequence
+from tensorgrad.ops.recurrent import gru_cell, gru_sequence, lstm_cell, lstm_sequence
 
 from .. import functional as F
 from .. import init
@@ -104,6 +104,8 @@ class _Recurrent(Module):
                 projected = F.linear(layer_input, w_ih, b_ih)
                 if self.mode == "LSTM":  # the whole direction is one primitive
                     seq, h, c = lstm_sequence(projected, h, c, w_hh, b_hh, reverse=bool(d))
+                elif self.mode == "GRU":
+                    seq, h = gru_sequence(projected, h, w_hh, b_hh, reverse=bool(d))
                 else:
                     steps_in = projected.unbind(0)
                     hs = [None] * steps

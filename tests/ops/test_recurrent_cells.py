@@ -77,3 +77,30 @@ def test_lstm_sequence_is_the_cell_repeated_and_backpropagates_through_time(reve
     gradgradcheck(lambda gi, w: lstm_sequence(gi, tg.tensor(h0), tg.tensor(c0), w,
                                               tg.tensor(b), reverse=reverse)[0],
                   tg.tensor(gi[:3]), tg.tensor(w))
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_gru_sequence_is_the_cell_repeated_and_backpropagates_through_time(reverse):
+    from tensorgrad.ops.recurrent import gru_sequence
+
+    steps, n, hidden = 5, 3, 2
+    gi, h0 = rng.standard_normal((steps, n, 3 * hidden)), rng.standard_normal((n, hidden))
+    w, b = rng.standard_normal((3 * hidden, hidden)), rng.standard_normal(3 * hidden)
+    h, hs = h0, [None] * steps
+    for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
+        gh = h @ w.T + b
+        r = _sig(gi[t, :, :2] + gh[:, :2])
+        z = _sig(gi[t, :, 2:4] + gh[:, 2:4])
+        new = np.tanh(gi[t, :, 4:] + r * gh[:, 4:])
+        h = (1 - z) * new + z * h
+        hs[t] = h
+    seq, last = gru_sequence(*map(tg.tensor, (gi, h0, w, b)), reverse=reverse)
+    assert np.allclose(seq.numpy(), np.stack(hs)) and np.allclose(last.numpy(), h)
+
+    def loss(gi, h0, w, b):
+        seq, last = gru_sequence(gi, h0, w, b, reverse=reverse)
+        return (seq * seq).sum() + last.sum() * 0.5
+
+    gradcheck(loss, *map(tg.tensor, (gi, h0, w, b)))
+    gradgradcheck(lambda gi, w: gru_sequence(gi, tg.tensor(h0), w, tg.tensor(b),
+                                             reverse=reverse)[0], tg.tensor(gi[:3]), tg.tensor(w))
