@@ -69,9 +69,11 @@ def hypot(a, b) -> Tensor:
 
 
 def logaddexp(a, b) -> Tensor:
-    """log(exp(a) + exp(b)) without overflow: max(a, b) + log1p(exp(-|a - b|))."""
+    """log(exp(a) + exp(b)) without overflow: max(a, b) + log1p(exp(-|a - b|)), the gap taken
+    as 0 where a == b (so two equal infinities give that infinity, not inf - inf)."""
     a, b = operands(a, b)
-    return E.maximum(a, b) + E.log1p(E.exp(-E.abs(a - b)))
+    gap = E.where(a == b, as_tensor_like(0.0, a).to(a.dtype), E.abs(a - b))
+    return E.maximum(a, b) + E.log1p(E.exp(-gap))
 
 
 def xlogy(x, y) -> Tensor:

@@ -284,3 +284,12 @@ def test_in_place_variants_and_more_tensor_methods():
     assert T(x).view_as(T(x.T.copy())).shape == (4, 3)
     assert T(x).is_floating_point() and not tg.tensor([1]).is_floating_point()
     assert T(x).element_size() == 8 and T(x).nelement() == 12
+
+
+def test_logaddexp_of_equal_infinities():
+    a = np.array([-np.inf, 1.0, np.inf, 2.0])
+    b = np.array([-np.inf, np.inf, np.inf, 2.0])
+    assert np.array_equal(tg.logaddexp(T(a), T(b)).numpy(), np.logaddexp(a, b))
+    x, y = tg.tensor([2.0], requires_grad=True), tg.tensor([2.0], requires_grad=True)
+    tg.logaddexp(x, y).sum().backward()  # a tie: half each, as the softmax of the two
+    assert x.grad.tolist() == [0.5] and y.grad.tolist() == [0.5]
