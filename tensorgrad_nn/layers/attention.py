@@ -107,10 +107,15 @@ class MultiheadAttention(Module):
                                 "batch size or key length")
         tgt, n, _ = query.shape
         src = key.shape[0]
-        (wq, wk, wv), (bq, bk, bv) = self._projections()
-        q = self._heads(F.linear(given[0], wq, bq), n, tgt, first)
-        k = self._heads(F.linear(given[1], wk, bk), n, src, first)
-        v = self._heads(F.linear(given[2], wv, bv), n, src, first)
+        if self._qkv_same_embed_dim and given[0] is given[1] is given[2]:
+            # self-attention: the three projections as one GEMM with in_proj_weight (3E, E)
+            qkv = F.linear(given[0], self.in_proj_weight, self.in_proj_bias).chunk(3, -1)
+            q, k, v = (self._heads(t, n, tgt, first) for t in qkv)
+        else:
+            (wq, wk, wv), (bq, bk, bv) = self._projections()
+            q = self._heads(F.linear(given[0], wq, bq), n, tgt, first)
+            k = self._heads(F.linear(given[1], wk, bk), n, src, first)
+            v = self._heads(F.linear(given[2], wv, bv), n, src, first)
         scores = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(self.head_dim))  # (N, H, L, S)
         if is_causal and attn_mask is None:
             scores = scores + F._causal(tgt, src, scores)
