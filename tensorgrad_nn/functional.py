@@ -24,6 +24,7 @@ from tensorgrad import (  # noqa: F401  (re-exports)
 )
 from tensorgrad.ops._util import pair
 from tensorgrad.ops.indexing import index_add
+from tensorgrad.ops.normalization import standardize
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -232,10 +233,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
     if tuple(input.shape[input.ndim - k:]) != shape or input.ndim < k:
         raise tg.ShapeError(f"layer_norm: expected trailing dims {shape}, got "
                             f"{tuple(input.shape)}")
-    dims = tuple(range(input.ndim - k, input.ndim))
-    mean = input.mean(dims, keepdim=True)
-    var = input.var(dims, correction=0, keepdim=True)
-    y = (input - mean) / (var + eps).sqrt()
+    y = standardize(input, tuple(range(input.ndim - k, input.ndim)), eps)
     if weight is not None:
         y = y * weight
     if bias is not None:
@@ -278,15 +276,17 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if input.numel() == input.shape[1]:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when "
                              f"training, got input of shape {tuple(input.shape)}")
-        mean = input.mean(dims, keepdim=True)
-        var = input.var(dims, correction=0, keepdim=True)
-        _update_running(running_mean, running_var, mean.reshape(-1), var.reshape(-1),
-                        input.numel() // input.shape[1], momentum)
-    else:
-        if running_mean is None or running_var is None:
-            raise ValueError("batch_norm: running_mean and running_var are needed when not "
-                             "training")
-        mean, var = running_mean.reshape(shape), running_var.reshape(shape)
+        if running_mean is not None or running_var is not None:
+            with tg.no_grad():
+                mean = input.mean(dims, keepdim=True)
+                var = input.var(dims, correction=0, keepdim=True)
+            _update_running(running_mean, running_var, mean.reshape(-1), var.reshape(-1),
+                            input.numel() // input.shape[1], momentum)
+        return _affine(standardize(input, dims, eps), weight, bias, shape)
+    if running_mean is None or running_var is None:
+        raise ValueError("batch_norm: running_mean and running_var are needed when not "
+                         "training")
+    mean, var = running_mean.reshape(shape), running_var.reshape(shape)
     return _affine((input - mean) / (var + eps).sqrt(), weight, bias, shape)
 
 
@@ -301,16 +301,18 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
     shape = _channel_shape(input)
     if use_input_stats:
         dims = tuple(range(2, input.ndim))
-        mean = input.mean(dims, keepdim=True)
-        var = input.var(dims, correction=0, keepdim=True)
-        n = input.numel() // (input.shape[0] * input.shape[1])
-        _update_running(running_mean, running_var, mean.mean(0).reshape(-1),
-                        var.mean(0).reshape(-1), n, momentum)
-    else:
-        if running_mean is None or running_var is None:
-            raise ValueError("instance_norm: running_mean and running_var are needed without "
-                             "use_input_stats")
-        mean, var = running_mean.reshape(shape), running_var.reshape(shape)
+        if running_mean is not None or running_var is not None:
+            with tg.no_grad():
+                mean = input.mean(dims, keepdim=True)
+                var = input.var(dims, correction=0, keepdim=True)
+            n = input.numel() // (input.shape[0] * input.shape[1])
+            _update_running(running_mean, running_var, mean.mean(0).reshape(-1),
+                            var.mean(0).reshape(-1), n, momentum)
+        return _affine(standardize(input, dims, eps), weight, bias, shape)
+    if running_mean is None or running_var is None:
+        raise ValueError("instance_norm: running_mean and running_var are needed without "
+                         "use_input_stats")
+    mean, var = running_mean.reshape(shape), running_var.reshape(shape)
     return _affine((input - mean) / (var + eps).sqrt(), weight, bias, shape)
 
 
@@ -322,10 +324,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
         raise tg.ShapeError(f"group_norm: expected (N, C, *) with C divisible by num_groups="
                             f"{num_groups}, got {tuple(input.shape)}")
     n = input.shape[0]
-    grouped = input.reshape(n, num_groups, -1)
-    mean = grouped.mean(2, keepdim=True)
-    var = grouped.var(2, correction=0, keepdim=True)
-    y = ((grouped - mean) / (var + eps).sqrt()).reshape(input.shape)
+    y = standardize(input.reshape(n, num_groups, -1), 2, eps).reshape(input.shape)
     return _affine(y, weight, bias, _channel_shape(input))
 
 

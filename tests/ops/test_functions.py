@@ -8,7 +8,7 @@ from scipy import special
 from scipy.spatial import distance
 
 import tensorgrad as tg
-from tensorgrad.testing import gradcheck
+from tensorgrad.testing import gradcheck, gradgradcheck
 
 rng = np.random.default_rng(0)
 x, y = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
@@ -293,3 +293,15 @@ def test_logaddexp_of_equal_infinities():
     x, y = tg.tensor([2.0], requires_grad=True), tg.tensor([2.0], requires_grad=True)
     tg.logaddexp(x, y).sum().backward()  # a tie: half each, as the softmax of the two
     assert x.grad.tolist() == [0.5] and y.grad.tolist() == [0.5]
+
+
+def test_standardize_primitive_matches_numpy_to_second_order():
+    from tensorgrad.ops.normalization import standardize
+
+    for dims in ((1,), (0, 2), (1, 2)):
+        got = standardize(T(X[0]), dims, 1e-5).numpy()
+        mean, var = X[0].mean(dims, keepdims=True), X[0].var(dims, keepdims=True)
+        assert np.allclose(got, (X[0] - mean) / np.sqrt(var + 1e-5))
+    gradcheck(lambda t: standardize(t, (1,), 1e-3) * T(y[:, :1]), T(x))
+    gradgradcheck(lambda t: standardize(t, (0, 2), 1e-3), T(X[0, :, :3, :2]))
+    assert standardize(tg.randn(3, 4), 1).dtype == np.float32
