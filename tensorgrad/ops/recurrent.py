@@ -462,3 +462,96 @@ def gru_sequence(gi: Tensor, h0: Tensor, w_hh: Tensor, b_hh: Tensor | None,
     else:
         out = GRUSequence.apply(gi, h0, w_hh, b_hh, reverse=reverse)
     return out, (out[0] if reverse else out[gi.shape[0] - 1])
+
+
+# ----- a whole Elman RNN layer direction as one primitive ----------------------------------------
+
+
+class RNNSequence(Function):
+    """Every step of one tanh or ReLU RNN layer in one direction: h_t = act(gi_t + W_hh h_(t-1)
+    + b_hh) from the input projections gi (L, N, H) and h0 (N, H); the output is h_t for every
+    t (L, N, H). Backward: dpre_t = (dh_t + dh from step t+1) act'(h_t), dh_(t-1) = dpre_t W_hh,
+    dW_hh = sum dpre_t^T h_(t-1), db_hh = sum dpre_t, dgi_t = dpre_t."""
+
+    @staticmethod
+    def forward(ctx, gi, h0, w_hh, b_hh, reverse=False, relu=False):
+        steps = gi.shape[0]
+        out = np.empty(gi.shape, dtype=gi.dtype)
+        h = h0
+        w_t = w_hh.T
+        for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
+            pre = h @ w_t
+            pre += gi[t]
+            pre += b_hh
+            if relu:
+                np.maximum(pre, 0, out=out[t])
+            else:
+                np.tanh(pre, out=out[t])
+            h = out[t]
+        ctx.reverse, ctx.relu = reverse, relu
+        ctx.save_for_backward(gi, h0, w_hh, b_hh, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, gy):
+        if _recording() or ctx._saved is None:
+            gi, h0, w_hh, b_hh = ctx.saved_tensors[:4]
+            out = _rnn_sequence_formula(gi, h0, w_hh, b_hh, ctx.reverse, ctx.relu)
+            return _recorded_grads(out, [gi, h0, w_hh, b_hh], gy)
+        _, h0, w_hh, _, out = ctx._saved
+        g = gy._data
+        steps = out.shape[0]
+        dgi = np.empty_like(out)
+        dw = np.zeros_like(w_hh)
+        dh = np.zeros_like(h0)
+        order = list(range(steps - 1, -1, -1)) if ctx.reverse else list(range(steps))
+        for k in range(steps - 1, -1, -1):  # backwards through the order the steps ran in
+            t = order[k]
+            h = out[t]
+            dh += g[t]
+            d = dgi[t]
+            if ctx.relu:
+                np.multiply(dh, h > 0, out=d)
+            else:
+                np.multiply(dh, 1 - h * h, out=d)
+            h_prev = h0 if k == 0 else out[order[k - 1]]
+            dw += d.T @ h_prev
+            dh = d @ w_hh
+        db = dgi.reshape(-1, dgi.shape[-1]).sum(0)
+        return _direct(ctx, dgi), _direct(ctx, dh), _direct(ctx, dw), _direct(ctx, db)
+
+
+def _rnn_sequence_formula(gi, h0, w_hh, b_hh, reverse, relu):
+    h = h0
+    steps = gi.shape[0]
+    hs = [None] * steps
+    for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
+        pre = gi[t] + h @ w_hh.mT + b_hh
+        h = E.relu(pre) if relu else E.tanh(pre)
+        hs[t] = h
+    return shape.stack(hs, 0)
+
+
+def rnn_sequence(gi: Tensor, h0: Tensor, w_hh: Tensor, b_hh: Tensor | None,
+                 reverse: bool = False, nonlinearity: str = "tanh"):
+    """(h_t for every t as (L, N, H), the last h) of one tanh/ReLU RNN layer direction over
+    the input projections gi (L, N, H): one primitive on the CPU, the per-step formula
+    elsewhere."""
+    hidden = h0.shape[-1]
+    if gi.ndim != 3 or gi.shape[0] == 0 or gi.shape[-1] != hidden or tuple(
+            h0.shape) != (gi.shape[1], hidden) or tuple(w_hh.shape) != (hidden, hidden):
+        raise ShapeError(f"rnn_sequence: expected gi (L, N, H) with L >= 1, h0 (N, H), w_hh "
+                         f"(H, H), got {shape_str(gi.shape)}, {shape_str(h0.shape)}, "
+                         f"{shape_str(w_hh.shape)}")
+    if nonlinearity not in ("tanh", "relu"):
+        raise ValueError(f"rnn_sequence: nonlinearity must be 'tanh' or 'relu', got "
+                         f"{nonlinearity!r}")
+    relu = nonlinearity == "relu"
+    if b_hh is None:
+        b_hh = Tensor(np.zeros(hidden, dtype=gi.dtype), device=gi.device)
+    same = gi.dtype == h0.dtype == w_hh.dtype == b_hh.dtype
+    if gi.device is not CPU or not same or gi.dtype.kind != "f":
+        out = _rnn_sequence_formula(gi, h0, w_hh, b_hh, reverse, relu)
+    else:
+        out = RNNSequence.apply(gi, h0, w_hh, b_hh, reverse=reverse, relu=relu)
+    return out, (out[0] if reverse else out[gi.shape[0] - 1])

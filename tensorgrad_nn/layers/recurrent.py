@@ -10,7 +10,13 @@ from __future__ import annotations
 import math
 
 import tensorgrad as tg
-from tensorgrad.ops.recurrent import gru_cell, gru_sequence, lstm_cell, lstm_sequence
+from tensorgrad.ops.recurrent import (
+    gru_cell,
+    gru_sequence,
+    lstm_cell,
+    lstm_sequence,
+    rnn_sequence,
+)
 
 from .. import functional as F
 from .. import init
@@ -85,7 +91,7 @@ class _Recurrent(Module):
                                 f"(L, {self.input_size}), got {tuple(input.shape)}")
         x = input.unsqueeze(1) if unbatched else (
             input.transpose(0, 1) if self.batch_first else input)
-        steps, batch = x.shape[0], x.shape[1]
+        batch = x.shape[1]
         state_shape = (self.num_layers * self.num_directions, batch, self.hidden_size)
         if self.mode == "LSTM":
             h0, c0 = hx if hx is not None else (None, None)
@@ -107,13 +113,8 @@ class _Recurrent(Module):
                 elif self.mode == "GRU":
                     seq, h = gru_sequence(projected, h, w_hh, b_hh, reverse=bool(d))
                 else:
-                    steps_in = projected.unbind(0)
-                    hs = [None] * steps
-                    for t in (range(steps - 1, -1, -1) if d else range(steps)):
-                        h, c = _step(self.mode, steps_in[t], h, c, w_hh, b_hh,
-                                     self.nonlinearity)
-                        hs[t] = h
-                    seq = tg.stack(hs, 0)
+                    seq, h = rnn_sequence(projected, h, w_hh, b_hh, reverse=bool(d),
+                                          nonlinearity=self.nonlinearity)
                 last_h.append(h)
                 last_c.append(c)
                 per_direction.append(seq)

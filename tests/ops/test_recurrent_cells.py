@@ -104,3 +104,31 @@ def test_gru_sequence_is_the_cell_repeated_and_backpropagates_through_time(rever
     gradcheck(loss, *map(tg.tensor, (gi, h0, w, b)))
     gradgradcheck(lambda gi, w: gru_sequence(gi, tg.tensor(h0), w, tg.tensor(b),
                                              reverse=reverse)[0], tg.tensor(gi[:3]), tg.tensor(w))
+
+
+@pytest.mark.parametrize("reverse, nonlinearity", [(False, "tanh"), (True, "relu")])
+def test_rnn_sequence_is_the_cell_repeated_and_backpropagates_through_time(reverse,
+                                                                           nonlinearity):
+    from tensorgrad.ops.recurrent import rnn_sequence
+
+    steps, n, hidden = 5, 3, 2
+    gi, h0 = rng.standard_normal((steps, n, hidden)), rng.standard_normal((n, hidden))
+    w, b = rng.standard_normal((hidden, hidden)), rng.standard_normal(hidden)
+    act = np.tanh if nonlinearity == "tanh" else (lambda v: np.maximum(v, 0))
+    h, hs = h0, [None] * steps
+    for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
+        h = act(gi[t] + h @ w.T + b)
+        hs[t] = h
+    seq, last = rnn_sequence(*map(tg.tensor, (gi, h0, w, b)), reverse=reverse,
+                             nonlinearity=nonlinearity)
+    assert np.allclose(seq.numpy(), np.stack(hs)) and np.allclose(last.numpy(), h)
+    if nonlinearity == "relu":  # central differences straddle ReLU's kink: check tanh only
+        return
+
+    def loss(gi, h0, w, b):
+        seq, last = rnn_sequence(gi, h0, w, b, reverse=reverse)
+        return (seq * seq).sum() + last.sum() * 0.5
+
+    gradcheck(loss, *map(tg.tensor, (gi, h0, w, b)))
+    gradgradcheck(lambda gi, w: rnn_sequence(gi, tg.tensor(h0), w, tg.tensor(b),
+                                             reverse=reverse)[0], tg.tensor(gi[:3]), tg.tensor(w))
