@@ -26,6 +26,37 @@ def _lstm_formula(gates: Tensor, c: Tensor):
     return o * E.tanh(c_new), c_new
 
 
+def _lstm_gates_(act, gates) -> None:
+    """act (4, N, H) = [s(i), s(f), tanh(g), s(o)] of gates (N, 4H), each gate contiguous
+    (numpy runs 3x slower on strided blocks); s(x) = (tanh(x / 2) + 1) / 2: one tanh pass."""
+    n, hidden = act.shape[1:]
+    np.multiply(gates.reshape(n, 4, hidden).transpose(1, 0, 2), _LSTM_SCALE[:, None, None],
+                out=act, casting="unsafe")
+    np.tanh(act, out=act)
+    for k in (0, 1, 3):
+        act[k] *= 0.5
+        act[k] += 0.5
+
+
+def _lstm_gate_grads_(d, act, tanh_c, c, dh, dc):
+    """d (4, N, H) <- the gradient of the pre-activation gates of one step, from the step's
+    activations, tanh(c'), the previous c and the gradients dh' and dc' reaching the step;
+    returns dc'' = dc' + dh' s(o) (1 - tanh(c')^2) (dc = dc'' s(f) continues the recurrence)."""
+    i, f, g, o = act
+    total = dh * o
+    total *= 1 - tanh_c * tanh_c
+    total += dc
+    np.multiply(total, g, out=d[0])
+    d[0] *= i * (1 - i)
+    np.multiply(total, c, out=d[1])
+    d[1] *= f * (1 - f)
+    np.multiply(total, i, out=d[2])
+    d[2] *= 1 - g * g
+    np.multiply(dh, tanh_c, out=d[3])
+    d[3] *= o * (1 - o)
+    return total
+
+
 class LSTMCell(Function):
     """y = stack(h', c') (2, N, H): c' = s(f) c + s(i) tanh(g), h' = s(o) tanh(c'), from the
     pre-activation gates G = [i f g o] (N, 4H) and c (N, H). With dc'' = dc' + dh' s(o)
@@ -35,15 +66,8 @@ class LSTMCell(Function):
     @staticmethod
     def forward(ctx, gates, c):
         n, hidden = c.shape
-        # the gates as (4, N, H), each one contiguous (numpy runs 3x slower on strided blocks);
-        # s(x) = (tanh(x / 2) + 1) / 2: one tanh pass over all four
         act = np.empty((4, n, hidden), dtype=gates.dtype)
-        np.multiply(gates.reshape(n, 4, hidden).transpose(1, 0, 2), _LSTM_SCALE[:, None, None],
-                    out=act, casting="unsafe")
-        np.tanh(act, out=act)
-        for k in (0, 1, 3):
-            act[k] *= 0.5
-            act[k] += 0.5
+        _lstm_gates_(act, gates)
         i, f, g, o = act
         out = np.empty((2, n, hidden), dtype=gates.dtype)
         np.multiply(f, c, out=out[1])
@@ -59,23 +83,11 @@ class LSTMCell(Function):
             gates, c = ctx.saved_tensors[:2]  # (raises the usual error after a free)
             return _lstm_backward_recorded(gates, c, gy)
         _, c, act, tanh_c = ctx._saved
-        i, f, g, o = act
-        dh, dc = gy._data[0], gy._data[1]
-        total = dh * o
-        total *= 1 - tanh_c * tanh_c
-        total += dc
         d = np.empty_like(act)
-        np.multiply(total, g, out=d[0])
-        d[0] *= i * (1 - i)
-        np.multiply(total, c, out=d[1])
-        d[1] *= f * (1 - f)
-        np.multiply(total, i, out=d[2])
-        d[2] *= 1 - g * g
-        np.multiply(dh, tanh_c, out=d[3])
-        d[3] *= o * (1 - o)
+        total = _lstm_gate_grads_(d, act, tanh_c, c, gy._data[0], gy._data[1])
         n, hidden = c.shape
         dgates = np.ascontiguousarray(d.transpose(1, 0, 2)).reshape(n, 4 * hidden)
-        return _direct(ctx, dgates), _direct(ctx, total * f)
+        return _direct(ctx, dgates), _direct(ctx, total * act[1])
 
 
 _LSTM_SCALE = np.array([0.5, 0.5, 1.0, 0.5])
@@ -198,17 +210,6 @@ def gru_cell(gi: Tensor, gh: Tensor, h: Tensor) -> Tensor:
 # ----- a whole LSTM layer direction as one primitive ---------------------------------------------
 
 
-def _lstm_gates_(act, gates) -> None:
-    """act (4, N, H) = [s(i), s(f), tanh(g), s(o)] of gates (N, 4H): one tanh pass."""
-    n, hidden = act.shape[1:]
-    np.multiply(gates.reshape(n, 4, hidden).transpose(1, 0, 2), _LSTM_SCALE[:, None, None],
-                out=act, casting="unsafe")
-    np.tanh(act, out=act)
-    for k in (0, 1, 3):
-        act[k] *= 0.5
-        act[k] += 0.5
-
-
 class LSTMSequence(Function):
     """Every step of one LSTM layer in one direction: from the input projections gi (L, N, 4H)
     (W_ih x_t + b_ih), the initial state h0, c0 (N, H), W_hh (4H, H) and b_hh (4H,), the output
@@ -261,25 +262,13 @@ class LSTMSequence(Function):
         dc = g[steps].astype(g.dtype, copy=True)
         d = np.empty((4, n, hidden), dtype=g.dtype)
         for t in (range(steps) if ctx.reverse else range(steps - 1, -1, -1)):
-            i, f, gg, o = acts[t]
-            tanh_c = tanh_cs[t]
             dh += g[t]
-            total = dh * o
-            total *= 1 - tanh_c * tanh_c
-            total += dc
-            np.multiply(total, gg, out=d[0])
-            d[0] *= i * (1 - i)
-            np.multiply(total, prev_c[t], out=d[1])
-            d[1] *= f * (1 - f)
-            np.multiply(total, i, out=d[2])
-            d[2] *= 1 - gg * gg
-            np.multiply(dh, tanh_c, out=d[3])
-            d[3] *= o * (1 - o)
+            total = _lstm_gate_grads_(d, acts[t], tanh_cs[t], prev_c[t], dh, dc)
             dgates = dgi[t]
             dgates.reshape(n, 4, hidden)[...] = d.transpose(1, 0, 2)
             dw += dgates.T @ prev_h[t]
             dh = dgates @ w_hh
-            dc = total * f
+            dc = total * acts[t][1]
         db = dgi.reshape(-1, 4 * hidden).sum(0)
         return (_direct(ctx, dgi), _direct(ctx, dh), _direct(ctx, dc), _direct(ctx, dw),
                 _direct(ctx, db))
