@@ -38,13 +38,14 @@ class Standardize(Function):
 
     @staticmethod
     def backward(ctx, gy):
-        if _recording() or ctx._saved is None:
+        if _recording() or ctx._saved is None:  # the same formula in tensor ops, recorded
             (x,) = ctx.saved_tensors[:1]  # (raises the usual error after a free)
-            from ..autograd.functional import grad
-
-            y = _formula(x, ctx.dims, ctx.eps)
-            (gx,) = grad(y, [x], grad_outputs=[gy], retain_graph=True, create_graph=True)
-            return gx
+            dims = ctx.dims
+            centred = x - x.mean(dims, keepdim=True)
+            inv = 1.0 / ((centred * centred).mean(dims, keepdim=True) + ctx.eps).sqrt()
+            y = centred * inv
+            return (gy - gy.mean(dims, keepdim=True)
+                    - y * (gy * y).mean(dims, keepdim=True)) * inv
         _, y, inv = ctx._saved
         g = gy._data
         dims = ctx.dims
