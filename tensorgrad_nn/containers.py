@@ -6,7 +6,26 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+import tensorgrad as tg
+
 from .module import Module, Parameter
+
+_LINEAR_RELU = None
+
+
+def _linear_relu():
+    global _LINEAR_RELU
+    from .layers.activation import ReLU  # (layers import this module: imported on first use)
+    from .layers.linear import Linear
+
+    _LINEAR_RELU = (Linear, ReLU)
+    return _LINEAR_RELU
+
+
+def _plain(m, cls) -> bool:
+    """m is exactly a cls, with no hooks and no forward of its own: its call is its class's."""
+    return (m.__class__ is cls and not m._forward_hooks and not m._forward_pre_hooks
+            and "forward" not in m.__dict__)
 
 
 class Sequential(Module):
@@ -26,9 +45,23 @@ class Sequential(Module):
         return self
 
     def forward(self, x):
+        # A Linear followed by a ReLU runs as one fused primitive (tensorgrad.linear with
+        # activation="relu": bias and ReLU in one pass, and in backward ReLU's gradient with the
+        # bias's column sum), where it is exactly what the two calls would do: both modules
+        # of exactly those classes, with no hooks. A Linear is held until its successor is seen.
+        linear, relu = _LINEAR_RELU or _linear_relu()
+        held = None
         for m in self._modules.values():
-            x = m(x)
-        return x
+            if held is not None:
+                if _plain(m, relu):
+                    x, held = tg.linear(x, held.weight, held.bias, activation="relu"), None
+                    continue
+                x, held = held(x), None
+            if _plain(m, linear):
+                held = m
+            else:
+                x = m(x)
+        return x if held is None else held(x)
 
     def __getitem__(self, index):
         items = list(self._modules.values())

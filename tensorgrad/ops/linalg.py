@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..autograd.function import Function
+from ..autograd.mode import _grad_enabled
 from ..errors import ShapeError, shape_str
 from ..tensor import Tensor
 
@@ -68,37 +69,64 @@ def matmul(a, b) -> Tensor:
 class Linear(Function):
     """y = x @ w^T + b for x (..., in), w (out, in), b (out,) or none: one GEMM with the bias
     added in place, where matmul, transpose and add made three tape nodes and two more passes.
-    dx = gy @ w, dw = gy^T x (summed over every leading dim), db = gy summed likewise."""
+    dx = gy @ w, dw = gy^T x (summed over every leading dim), db = gy summed likewise.
+
+    activation="relu" makes it y = max(x @ w^T + b, 0): the bias and the ReLU in one pass on
+    the GEMM's output, and in backward ReLU's gradient and the bias's column sum in one pass
+    (g = gy [y > 0], then dx, dw, db from g as above): four passes fewer per layer than Linear
+    then ReLU, and no second activation-sized array."""
 
     @staticmethod
-    def forward(ctx, x, w, b=None):
-        ctx.save_for_backward(x, w)
+    def forward(ctx, x, w, b=None, activation=None):
         backend = ctx.backend
         y = backend.matmul(x, backend.transpose(w, (1, 0)))
-        if b is not None:
-            backend.add_rows_(y, b)
+        ctx.activation = activation
+        if activation == "relu":
+            backend.add_rows_relu_(y, b)
+            ctx.save_for_backward(x, w, y)
+        else:
+            ctx.save_for_backward(x, w)
+            if b is not None:
+                backend.add_rows_(y, b)
         return y
 
     @staticmethod
     def backward(ctx, gy):
-        x, w = ctx.saved_tensors
+        saved = ctx.saved_tensors
+        x, w = saved[0], saved[1]
         need = ctx.needs_input_grad
         need_b = len(need) > 2 and need[2]
+        gb = None
+        if ctx.activation == "relu":
+            y = saved[2]
+            if _grad_enabled.get():  # recording: the formula in tensor ops
+                gy = gy * Tensor._make(ctx.backend.relu_mask(y._data), y._device, False, None)
+            elif need_b:
+                g, total = ctx.backend.relu_backward_rows(y._data, gy._data)
+                gy = Tensor._make(g, y._device, False, None)
+                gb = Tensor._make(total, y._device, False, None)
+            else:
+                gy = Tensor._make(ctx.backend.relu_backward(y._data, gy._data), y._device,
+                                  False, None)
         gx = gy @ w if need[0] else None
-        gw = gb = None
-        if need[1] or need_b:
+        gw = None
+        if need[1] or (need_b and gb is None):
             g2 = gy if gy.ndim == 2 else gy.reshape(-1, gy.shape[-1])
             if need[1]:
                 x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
                 gw = g2.mT @ x2
-            if need_b:
+            if need_b and gb is None:
                 gb = g2.sum(0)
         return (gx, gw) if len(need) == 2 else (gx, gw, gb)
 
 
-def linear(input, weight, bias=None) -> Tensor:
+def linear(input, weight, bias=None, *, activation=None) -> Tensor:
     """y = input @ weight^T + bias (PyTorch's torch.nn.functional.linear): input (..., in),
-    weight (out, in), bias (out,) or None."""
+    weight (out, in), bias (out,) or None. activation="relu" (tensorgrad's own) gives
+    relu(input @ weight^T + bias) as one fused primitive: what nn.Sequential runs for a Linear
+    followed by a ReLU."""
+    if activation not in (None, "relu"):
+        raise ValueError(f"linear: activation must be None or 'relu', got {activation!r}")
     for name, t in (("input", input), ("weight", weight), ("bias", bias)):
         if t is not None and not isinstance(t, Tensor):
             raise TypeError(f"linear: {name} must be a tensor, got {type(t).__name__}")
@@ -115,7 +143,8 @@ def linear(input, weight, bias=None) -> Tensor:
     dtypes = {t.dtype for t in (input, weight, bias) if t is not None}
     if len(dtypes) > 1 or input.ndim == 1 or next(iter(dtypes)).kind != "f":
         y = matmul(input, weight.mT)  # mixed dtypes and 1-d input: the general path
-        return y if bias is None else y + bias
+        y = y if bias is None else y + bias
+        return y if activation is None else y.relu()
     if bias is None:
-        return Linear.apply(input, weight)
-    return Linear.apply(input, weight, bias)
+        return Linear.apply(input, weight, activation=activation)
+    return Linear.apply(input, weight, bias, activation=activation)

@@ -14,10 +14,17 @@ class Identity(Module):
 
 
 class ReLU(Module):
-    """max(x, 0)."""
+    """max(x, 0). inplace=True overwrites the input (PyTorch's argument)."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = inplace
 
     def forward(self, x):
-        return tg.relu(x)
+        return x.relu_() if self.inplace else tg.relu(x)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class LeakyReLU(Module):

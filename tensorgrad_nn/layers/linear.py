@@ -8,7 +8,9 @@ import tensorgrad as tg
 
 from .. import functional as F
 from .. import init
+from ..containers import _plain
 from ..module import Module, Parameter, UninitializedParameter
+from .activation import ReLU
 
 
 class Linear(Module):
@@ -89,6 +91,10 @@ class Dense(LazyLinear):
         seed_init(self, super().reset_parameters)
 
     def forward(self, x):
+        if _plain(self.activation, ReLU):  # one fused primitive, as in Sequential
+            if self.in_features is None:
+                self.initialize(x.shape[-1], x.dtype if x.dtype.kind == "f" else None)
+            return tg.linear(x, self.weight, self.bias, activation="relu")
         y = super().forward(x)
         return y if self.activation is None else self.activation(y)
 

@@ -234,3 +234,77 @@ def test_utils_flat_vectors_and_value_clipping():
     nn.utils.clip_grad_value_(model.parameters(), 0.5)
     grads = np.concatenate([p.grad.numpy().ravel() for p in model.parameters()])
     assert np.abs(grads).max() <= 0.5 and np.isclose(np.abs(grads).max(), 0.5)
+
+
+def _mlp_grads(model, x_np, g_np):
+    x = tg.tensor(x_np, requires_grad=True)
+    y = model(x)
+    y.backward(tg.tensor(g_np))
+    return y, [y.detach().numpy(), x.grad.numpy()] + [p.grad.numpy() for p in model.parameters()]
+
+
+def test_sequential_fuses_linear_relu_pairs_exactly():
+    """Sequential runs each Linear followed by a ReLU as one fused primitive; outputs and every
+    gradient are numpy's formulas (float64), and the plain modules' results where a hook makes
+    the pair observable (then the modules are called one by one and the hooks see them)."""
+    rng = np.random.default_rng(0)
+    x_np, g_np = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 6), nn.ReLU(inplace=True),
+                          nn.Linear(6, 2)).to(tg.float64)
+    y, fused = _mlp_grads(model, x_np, g_np)
+    assert y._node.__class__.__name__ == "Linear"
+    assert y._node.inputs[0]._node.__class__.__name__ == "Linear"  # the ReLU inside it
+    assert y._node.inputs[0]._node.activation == "relu"
+    # numpy's forward and backward of the same network
+    (w1, b1), (w2, b2), (w3, b3) = [(m.weight.detach().numpy(), m.bias.detach().numpy())
+                                    for m in model if isinstance(m, nn.Linear)]
+    h1 = np.maximum(x_np @ w1.T + b1, 0)
+    h2 = np.maximum(h1 @ w2.T + b2, 0)
+    g2 = (g_np @ w3) * (h2 > 0)
+    g1 = (g2 @ w2) * (h1 > 0)
+    expected = [h2 @ w3.T + b3, g1 @ w1, g1.T @ x_np, g1.sum(0), g2.T @ h1, g2.sum(0),
+                g_np.T @ h2, g_np.sum(0)]
+    for got, want in zip(fused, expected):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    model.zero_grad()
+    seen = []
+    handle = model[1].register_forward_hook(lambda m, i, o: seen.append(o.shape))
+    y, plain = _mlp_grads(model, x_np, g_np)
+    assert seen == [(5, 4)]  # the hooked ReLU ran as a module
+    assert y._node.inputs[0]._node.activation == "relu"  # the unhooked pair still fused
+    for got, want in zip(plain, expected):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    handle.remove()
+
+
+def test_dense_with_relu_activation_is_fused_and_linear_subclasses_are_not():
+    """Slugnet's Dense(..., activation=ReLU()) is one fused node; a Linear subclass with its own
+    forward is called as written (its forward is not bypassed)."""
+    tg.manual_seed(0)
+    dense = nn.Dense(4, 3, activation=nn.ReLU())
+    x = tg.randn(6, 3)
+    y = dense(x)
+    assert y._node.activation == "relu"
+    w, b = dense.weight.detach().numpy(), dense.bias.detach().numpy()
+    np.testing.assert_allclose(y.detach().numpy(), np.maximum(x.numpy() @ w.T + b, 0),
+                               rtol=1e-6)
+
+    class Doubled(nn.Linear):
+        def forward(self, x):
+            return super().forward(x) * 2
+
+    model = nn.Sequential(Doubled(3, 4), nn.ReLU())
+    lin = model[0]
+    out = model(x)
+    ref = np.maximum(2 * (x.numpy() @ lin.weight.detach().numpy().T
+                          + lin.bias.detach().numpy()), 0)
+    np.testing.assert_allclose(out.detach().numpy(), ref, rtol=1e-6)
+    assert out._node.__class__.__name__ == "Relu"
+
+
+def test_relu_inplace_overwrites_its_input():
+    x = tg.tensor([-1.0, 2.0, -3.0])
+    y = nn.ReLU(inplace=True)(x)
+    assert y is x and x.tolist() == [0.0, 2.0, 0.0]
+    assert repr(nn.ReLU(inplace=True)) == "ReLU(inplace=True)"

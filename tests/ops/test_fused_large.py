@@ -37,3 +37,77 @@ def test_linear_bias_add_above_threshold(dtype, parallel_kernels):
     assert y.shape == (rows, 40) and y.dtype == dtype
     tol = 1e-4 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(y.numpy(), x_np @ w_np.T + b_np, rtol=tol, atol=tol)
+
+
+def _linear_relu_reference(x, w, b, g):
+    """relu(x w^T + b) and its gradients by numpy in float64: g masked where the output is 0."""
+    x64, w64, g64 = (a.astype(np.float64) for a in (x, w, g))
+    y = np.maximum(x64 @ w64.T + (0 if b is None else b.astype(np.float64)), 0)
+    gm = g64 * (y > 0)
+    lead = tuple(range(gm.ndim - 1))
+    gw = gm.reshape(-1, gm.shape[-1]).T @ x64.reshape(-1, x64.shape[-1])
+    return y, gm @ w64, gw, gm.sum(lead)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("lead", [(None,), (3, None)])  # 2-D, and a stack (3, rows, in)
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_relu_fused_matches_numpy(dtype, lead, bias, parallel_kernels):
+    """tg.linear(..., activation="relu") above the kernels' threshold (bias and ReLU in one pass
+    forward; ReLU's gradient with the bias's column sum in one pass backward) against numpy in
+    float64; the bias's gradient sums 1,000s of rows in float32 to 1e-6 relative. Small integers
+    and a half-integer bias keep every pre-activation exact and off zero, so the ReLU masks of
+    float32 and the float64 reference agree."""
+    rng = np.random.default_rng(2)
+    rows = elementwise.FUSED_MIN_ELEMENTS // 40 + 5
+    shape = tuple(3 if d == 3 else rows for d in lead)
+    x_np = rng.integers(-3, 4, shape + (24,)).astype(dtype)
+    w_np = rng.integers(-3, 4, (40, 24)).astype(dtype)
+    b_np = (rng.integers(-3, 3, 40) + 0.5).astype(dtype) if bias else None
+    if not bias:
+        x_np[..., 0] = 0.5  # and a half-integer weight column: no pre-activation is zero
+        w_np[:, 0] = 1.0
+    g_np = rng.standard_normal(shape + (40,)).astype(dtype)
+    x, w = tg.tensor(x_np, requires_grad=True), tg.tensor(w_np, requires_grad=True)
+    b = tg.tensor(b_np, requires_grad=True) if bias else None
+    y = tg.linear(x, w, b, activation="relu")
+    assert y._node.__class__.__name__ == "Linear"  # one node, not Linear then Relu
+    y.backward(tg.tensor(g_np))
+    ref_y, ref_gx, ref_gw, ref_gb = _linear_relu_reference(x_np, w_np, b_np, g_np)
+    tol = 2e-4 if dtype == np.float32 else 1e-10
+    assert y.dtype == dtype and x.grad.dtype == dtype and w.grad.dtype == dtype
+    np.testing.assert_allclose(y.detach().numpy(), ref_y, rtol=tol, atol=tol)
+    np.testing.assert_allclose(x.grad.numpy(), ref_gx, rtol=tol, atol=tol)
+    np.testing.assert_allclose(w.grad.numpy(), ref_gw, rtol=tol, atol=tol * 100)
+    if bias:
+        assert b.grad.dtype == dtype
+        scale = np.abs(g_np).reshape(-1, 40).sum(0)  # the sum's own size
+        assert np.all(np.abs(b.grad.numpy() - ref_gb) <= 1e-6 * scale + 1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_linear_relu_kernels_keep_nan_and_masks(dtype, parallel_kernels):
+    """The backend passes alone: y = max(y + b, 0) in place with NaN kept (as np.maximum and
+    torch.relu keep it), and (gy [y > 0], its column sums) with NaN * 0 = NaN, as numpy."""
+    rng = np.random.default_rng(3)
+    rows = elementwise.FUSED_MIN_ELEMENTS // 8 + 1
+    y = rng.standard_normal((rows, 8)).astype(dtype)
+    y[0, 0], y[1, 1], y[2, 2] = np.nan, 0.0, -0.0
+    b = rng.standard_normal(8).astype(dtype)
+    expected = np.maximum(y + b, 0)
+    out = y.copy()
+    elementwise.add_rows_relu_(out, b)
+    np.testing.assert_array_equal(out, expected)
+    out = y.copy()
+    elementwise.add_rows_relu_(out, None)
+    np.testing.assert_array_equal(out, np.maximum(y, 0))
+    gy = rng.standard_normal(y.shape).astype(dtype)
+    gy[5, 3] = np.nan
+    y_out = expected
+    y_out[5, 3] = 0.0  # masked off: NaN * 0 is NaN, so column 3's sum is NaN too, as numpy's
+    g, total = elementwise.relu_backward_rows(y_out, gy)
+    np.testing.assert_array_equal(g, gy * (y_out > 0))
+    assert total.dtype == dtype and total.shape == (8,)
+    ref = (gy.astype(np.float64) * (y_out > 0)).sum(0)
+    np.testing.assert_allclose(total, ref, rtol=1e-5)
+    assert np.isnan(total[3]) and np.isnan(g[5, 3])

@@ -5,7 +5,8 @@ import numpy as np
 __all__ = [
     "add", "subtract", "multiply", "divide", "negative", "power", "exp", "log", "sqrt", "abs",
     "sign", "maximum", "minimum", "relu", "relu_backward", "relu_mask", "sigmoid", "tanh", "where",
-    "clip", "cast", "compare", "logical", "clamp_mask", "inplace", "add_rows_", "fill",
+    "clip", "cast", "compare", "logical", "clamp_mask", "inplace", "add_rows_", "add_rows_relu_",
+    "relu_backward_rows", "fill",
     "sin", "cos", "log1p", "expm1", "floor", "ceil", "round", "trunc", "remainder",
     "floor_divide", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "arcsinh", "arccosh",
     "arctanh", "arctan2",
@@ -78,6 +79,39 @@ def add_rows_(y, b):
         (_fused or _fused_kernels()).add_rows_(y, b)
     else:
         inplace("add", y, b)
+
+
+def _as_rows(y, *others):
+    """y and others as 2-D (rows, last dim) views where the Linear+ReLU kernels apply: large,
+    floating, C-contiguous, one dtype, y writeable. None otherwise."""
+    if (y.ndim == 0 or y.size < FUSED_MIN_ELEMENTS or y.dtype.kind != "f"
+            or not (y.flags.c_contiguous and y.flags.writeable)
+            or not all(a.dtype == y.dtype and a.flags.c_contiguous for a in others)):
+        return None
+    return [a.reshape(-1, a.shape[-1]) for a in (y, *others)]
+
+
+def add_rows_relu_(y, b):
+    """y = max(y + b, 0) in place (b None: max(y, 0)), b broadcast along y's last dim:
+    Linear+ReLU's forward on its GEMM's output, one pass. NaN stays NaN."""
+    rows = _as_rows(y) if b is None else _as_rows(y, b)
+    if rows is not None:
+        (_fused or _fused_kernels()).add_rows_relu_(rows[0], b)
+        return
+    if b is not None:
+        inplace("add", y, b)
+    np.maximum(y, 0, out=y)
+
+
+def relu_backward_rows(y, gy):
+    """(gy * [y > 0], its sum over every dim but the last): Linear+ReLU's backward, the second
+    the bias's gradient. One pass on large C-contiguous arrays."""
+    rows = _as_rows(y, gy) if y.shape == gy.shape else None
+    if rows is not None:
+        g, total = (_fused or _fused_kernels()).relu_backward_rows(*rows)
+        return g.reshape(y.shape), total
+    g = relu_backward(y, gy)
+    return g, g.reshape(-1, g.shape[-1]).sum(0)
 
 
 def relu_mask(x):

@@ -17,6 +17,7 @@ __all__ = [
     "sign", "maximum", "minimum", "relu", "relu_mask", "sigmoid", "tanh", "where", "clip",
     "cast", "compare", "logical", "clamp_mask", "isfinite", "isnan", "sigmoid_backward",
     "relu_backward", "tanh_backward", "inplace", "add_rows_", "erf", "adam_step", "KERNELS",
+    "add_rows_relu_", "relu_backward_rows",
     "sin", "cos", "log1p", "expm1", "floor", "ceil", "round", "trunc", "remainder",
     "floor_divide", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "arcsinh", "arccosh",
     "arctanh", "arctan2",
@@ -373,6 +374,21 @@ def inplace(op, a, b) -> None:
 def add_rows_(y, b) -> None:
     """y += b in place, b broadcast over y's rows (Linear's bias)."""
     inplace("add", y, b)
+
+
+def add_rows_relu_(y, b) -> None:
+    """y = max(y + b, 0) in place (b None: max(y, 0)): Linear+ReLU's forward, two launches."""
+    if b is not None:
+        add_rows_(y, b)
+    launch(_unary, y.size, RELU, flat(y), flat(y))
+
+
+def relu_backward_rows(y, gy):
+    """(gy * [y > 0], its sum over every dim but the last): Linear+ReLU's backward."""
+    from .reduction import sum as _sum
+
+    g = relu_backward(y, gy)
+    return g, _sum(g, tuple(range(g.ndim - 1)), False)
 
 
 @cuda.jit
