@@ -56,10 +56,16 @@ def _serial_twin(fn, options):
 
 
 def njit(**options):
-    """numba.njit with cache=True and nogil=True. A parallel kernel runs its serial twin on small
-    arrays and in forked child processes."""
+    """numba.njit with cache=True, nogil=True and error_model="numpy". A parallel kernel runs its
+    serial twin on small arrays and in forked child processes.
+
+    error_model="numpy": a float division by zero gives inf or NaN (IEEE, as numpy and PyTorch)
+    instead of Python's ZeroDivisionError. Python's model tests every divisor, which also keeps
+    LLVM from vectorising any loop that divides: the serial Adam kernel took 0.50 ms on 157k
+    float32 elements with it and 0.06 without (prange loops always used numpy's model)."""
     options.setdefault("cache", True)
     options.setdefault("nogil", True)
+    options.setdefault("error_model", "numpy")
 
     def decorate(fn):
         kernel = _compile(fn, options)
