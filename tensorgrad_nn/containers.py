@@ -6,25 +6,28 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-import tensorgrad as tg
-
 from .module import Module, Parameter
 
-_LINEAR_RELU = None
+_FUSABLE = None
 
 
-def _linear_relu():
-    global _LINEAR_RELU
-    from .layers.activation import ReLU  # (layers import this module: imported on first use)
+def _fusable():
+    """((the layer classes that fuse a following ReLU), ReLU), imported on first use (the
+    layers import this module)."""
+    global _FUSABLE
+    from .layers.activation import ReLU
+    from .layers.conv import Conv2d
     from .layers.linear import Linear
 
-    _LINEAR_RELU = (Linear, ReLU)
-    return _LINEAR_RELU
+    _FUSABLE = ((Linear, Conv2d), ReLU)
+    return _FUSABLE
 
 
-def _plain(m, cls) -> bool:
-    """m is exactly a cls, with no hooks and no forward of its own: its call is its class's."""
-    return (m.__class__ is cls and not m._forward_hooks and not m._forward_pre_hooks
+def _plain(m, classes) -> bool:
+    """m is exactly one of classes (a class or a tuple), with no hooks and no forward of its
+    own: its call is its class's forward."""
+    return (m.__class__ in (classes if isinstance(classes, tuple) else (classes,))
+            and not m._forward_hooks and not m._forward_pre_hooks
             and "forward" not in m.__dict__)
 
 
@@ -45,19 +48,19 @@ class Sequential(Module):
         return self
 
     def forward(self, x):
-        # A Linear followed by a ReLU runs as one fused primitive (tensorgrad.linear with
-        # activation="relu": bias and ReLU in one pass, and in backward ReLU's gradient with the
-        # bias's column sum), where it is exactly what the two calls would do: both modules
-        # of exactly those classes, with no hooks. A Linear is held until its successor is seen.
-        linear, relu = _LINEAR_RELU or _linear_relu()
+        # A Linear or Conv2d followed by a ReLU runs as one fused primitive (forward(x,
+        # activation="relu"): bias and ReLU in one pass, and in backward ReLU's gradient with the
+        # bias's gradient), where that is exactly what the two calls would do: both modules of
+        # exactly those classes, with no hooks. Such a layer is held until its successor is seen.
+        fusable, relu = _FUSABLE or _fusable()
         held = None
         for m in self._modules.values():
             if held is not None:
                 if _plain(m, relu):
-                    x, held = tg.linear(x, held.weight, held.bias, activation="relu"), None
+                    x, held = held.forward(x, activation="relu"), None
                     continue
                 x, held = held(x), None
-            if _plain(m, linear):
+            if _plain(m, fusable):
                 held = m
             else:
                 x = m(x)

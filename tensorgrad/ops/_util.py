@@ -114,3 +114,20 @@ def pair(op: str, name: str, value) -> tuple[int, int]:
     if len(value) != 2:
         raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {value}")
     return value
+
+
+def relu_grad(ctx, y, gy, need_bias: bool, per: str):
+    """(gy [y > 0], None or the bias's gradient) for the backward of a primitive with a fused
+    ReLU (Linear, Conv2d) whose output y was saved: in tensor ops while a backward is recorded
+    (create_graph), else one pass, summing the bias's gradient with it where it is needed, per
+    "feature" (every dim but the last: Linear) or per "channel" (every dim but 1: Conv2d)."""
+    from ..autograd.mode import _grad_enabled
+
+    backend, device = ctx.backend, y._device
+    if _grad_enabled.get():
+        return gy * Tensor._make(backend.relu_mask(y._data), device, False, None), None
+    if need_bias:
+        fused = backend.relu_backward_rows if per == "feature" else backend.relu_backward_planes
+        g, total = fused(y._data, gy._data)
+        return Tensor._make(g, device, False, None), Tensor._make(total, device, False, None)
+    return Tensor._make(backend.relu_backward(y._data, gy._data), device, False, None), None

@@ -12,7 +12,7 @@ from __future__ import annotations
 from ..autograd.function import Function
 from ..errors import DtypeError, ShapeError, shape_str
 from ..tensor import Tensor
-from ._util import pair
+from ._util import pair, relu_grad
 
 
 def _out_size(size, k, s, p, d) -> int:
@@ -21,22 +21,37 @@ def _out_size(size, k, s, p, d) -> int:
 
 class Conv2d(Function):
     """y[n, o, i, j] = sum_{c, a, b} w[o, c, a, b] x[n, g(o) c, i s - p + a d, j s - p + b d]
-    (+ bias[o], added in place: one tape node and no extra pass);  db = gy summed over n, i, j."""
+    (+ bias[o], added in place: one tape node and no extra pass);  db = gy summed over n, i, j.
+
+    activation="relu": y = max(conv + bias, 0), the bias and the ReLU in one pass on the
+    convolution's output; in backward g = gy [y > 0] and the bias's gradient in one pass, then
+    dx and dw from g (as Linear's)."""
 
     @staticmethod
-    def forward(ctx, x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
+    def forward(ctx, x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1,
+                activation=None):
         ctx.conf = (stride, padding, dilation, groups)
-        ctx.save_for_backward(x, w)
+        ctx.activation = activation
         y = ctx.backend.conv2d(x, w, stride, padding, dilation, groups)
-        if b is not None:
-            ctx.backend.inplace("add", y, ctx.backend.reshape(b, (1, -1, 1, 1)))
+        if activation == "relu":
+            ctx.backend.add_planes_relu_(y, b)
+            ctx.save_for_backward(x, w, y)
+        else:
+            ctx.save_for_backward(x, w)
+            if b is not None:
+                ctx.backend.inplace("add", y, ctx.backend.reshape(b, (1, -1, 1, 1)))
         return y
 
     @staticmethod
     def backward(ctx, gy):
-        x, w = ctx.saved_tensors
+        saved = ctx.saved_tensors
+        x, w = saved[0], saved[1]
         stride, padding, dilation, groups = ctx.conf
         need = ctx.needs_input_grad
+        need_b = len(need) > 2 and need[2]
+        gb = None
+        if ctx.activation == "relu":
+            gy, gb = relu_grad(ctx, saved[2], gy, need_b, per="channel")
         gx = _input_grad(gy, w, x.shape, ctx.conf) if need[0] else None
         gw = None
         if need[1]:
@@ -44,7 +59,9 @@ class Conv2d(Function):
                                     dilation=dilation, groups=groups)
         if len(need) == 2:
             return gx, gw
-        return gx, gw, (gy.sum((0, 2, 3)) if need[2] else None)
+        if need_b and gb is None:
+            gb = gy.sum((0, 2, 3))
+        return gx, gw, gb
 
 
 class ConvTranspose2d(Function):
@@ -147,9 +164,14 @@ def _unbatched(x):
     return x.unsqueeze(0) if x.ndim == 3 else x
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
+           activation=None) -> Tensor:
     """2-d cross-correlation. input (N, C, H, W) or (C, H, W); weight (O, C/groups, kh, kw);
-    padding an int, a pair, 'valid' or 'same' (stride 1; even kernels pad more on the right)."""
+    padding an int, a pair, 'valid' or 'same' (stride 1; even kernels pad more on the right).
+    activation="relu" (tensorgrad's own): relu(conv2d(...)) as one fused primitive, what
+    nn.Sequential runs for a Conv2d followed by a ReLU."""
+    if activation not in (None, "relu"):
+        raise ValueError(f"conv2d: activation must be None or 'relu', got {activation!r}")
     x = _unbatched(input)
     stride, dilation = pair("conv2d", "stride", stride), pair("conv2d", "dilation", dilation)
     _check_common("conv2d", x, weight, stride, dilation, groups)
@@ -171,15 +193,16 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
                 f"than the padded input {shape_str(x.shape[2:])} + padding {padding} in {name}")
     conf = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
     if bias is None:
-        y = Conv2d.apply(x, weight, **conf)
+        y = Conv2d.apply(x, weight, **conf, activation=activation)
     else:
         if not isinstance(bias, Tensor) or tuple(bias.shape) != (o_,):
             raise ShapeError(f"conv2d: bias must be a tensor of shape ({o_},), got "
                              f"{shape_str(getattr(bias, 'shape', ()))}")
         if bias.dtype != weight.dtype or x.dtype != weight.dtype:
             y = Conv2d.apply(x, weight, **conf) + bias.reshape(1, -1, 1, 1)  # mixed dtypes
+            y = y if activation is None else y.relu()
         else:
-            y = Conv2d.apply(x, weight, bias, **conf)
+            y = Conv2d.apply(x, weight, bias, **conf, activation=activation)
     return y.squeeze(0) if input.ndim == 3 else y
 
 

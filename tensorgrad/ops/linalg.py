@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from ..autograd.function import Function
-from ..autograd.mode import _grad_enabled
 from ..errors import ShapeError, shape_str
 from ..tensor import Tensor
+from ._util import relu_grad
 
 
 class MatMul(Function):
@@ -98,16 +98,7 @@ class Linear(Function):
         need_b = len(need) > 2 and need[2]
         gb = None
         if ctx.activation == "relu":
-            y = saved[2]
-            if _grad_enabled.get():  # recording: the formula in tensor ops
-                gy = gy * Tensor._make(ctx.backend.relu_mask(y._data), y._device, False, None)
-            elif need_b:
-                g, total = ctx.backend.relu_backward_rows(y._data, gy._data)
-                gy = Tensor._make(g, y._device, False, None)
-                gb = Tensor._make(total, y._device, False, None)
-            else:
-                gy = Tensor._make(ctx.backend.relu_backward(y._data, gy._data), y._device,
-                                  False, None)
+            gy, gb = relu_grad(ctx, saved[2], gy, need_b, per="feature")
         gx = gy @ w if need[0] else None
         gw = None
         if need[1] or (need_b and gb is None):

@@ -54,13 +54,15 @@ class Conv2d(Module):
             bound = 1 / math.sqrt(fan_in) if fan_in else 0
             init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, x):
+    def forward(self, x, activation=None):
+        """activation="relu": relu(self(x)) as one fused primitive (what Sequential calls)."""
         if self.padding_mode == "zeros":
             return tg.conv2d(x, self.weight, self.bias, self.stride, self.padding,
-                             self.dilation, self.groups)
+                             self.dilation, self.groups, activation=activation)
         # PyTorch's order: pad the input in the mode, then convolve without padding
         return tg.conv2d(tg.pad(x, self._pads(), mode=self.padding_mode), self.weight,
-                         self.bias, self.stride, 0, self.dilation, self.groups)
+                         self.bias, self.stride, 0, self.dilation, self.groups,
+                         activation=activation)
 
     def _pads(self) -> tuple:
         """(left, right, top, bottom) for tg.pad: 'same' splits d (k - 1) as conv2d does."""

@@ -33,8 +33,9 @@ class Linear(Module):
             bound = 1 / math.sqrt(self.in_features) if self.in_features else 0
             init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, x):
-        return F.linear(x, self.weight, self.bias)
+    def forward(self, x, activation=None):
+        """activation="relu": relu(self(x)) as one fused primitive (what Sequential calls)."""
+        return tg.linear(x, self.weight, self.bias, activation=activation)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

@@ -308,3 +308,26 @@ def test_relu_inplace_overwrites_its_input():
     y = nn.ReLU(inplace=True)(x)
     assert y is x and x.tolist() == [0.0, 2.0, 0.0]
     assert repr(nn.ReLU(inplace=True)) == "ReLU(inplace=True)"
+
+
+def test_sequential_fuses_conv2d_relu_and_matches_the_plain_modules():
+    """Conv2d -> ReLU in a Sequential is one fused node (also with a reflect-padded conv); its
+    output and gradients equal the modules called one by one (a hook on each ReLU forces that
+    path), in float64."""
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.ReLU(),
+                          nn.Conv2d(3, 4, 3, padding=1, padding_mode="reflect"), nn.ReLU(),
+                          nn.Flatten(), nn.Linear(4 * 5 * 5, 3)).to(tg.float64)
+    rng = np.random.default_rng(1)
+    x_np, g_np = rng.standard_normal((2, 2, 5, 5)), rng.standard_normal((2, 3))
+    y, fused = _mlp_grads(model, x_np, g_np)
+    conv_out = y._node.inputs[0]._node.inputs[0]._node  # Linear <- Flatten <- conv
+    assert conv_out.__class__.__name__ == "Conv2d" and conv_out.activation == "relu"
+    model.zero_grad()
+    handles = [model[i].register_forward_hook(lambda m, i, o: None) for i in (1, 3)]
+    y, plain = _mlp_grads(model, x_np, g_np)
+    assert y._node.inputs[0]._node.inputs[0]._node.__class__.__name__ == "Relu"
+    for got, want in zip(fused, plain):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    for h in handles:
+        h.remove()

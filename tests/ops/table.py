@@ -238,6 +238,12 @@ def _conv_entries():
         reference=lambda x, w, b: ref_conv2d(x, w, **conf) + b[None, :, None, None],
         samples=lambda rng: [_conv_samples(rng)[0] + (_n(rng, 4),)], notes="with bias",
     ))
+    entries.append(OpSpec(
+        name="Conv2d", op=lambda x, w, b: tg.conv2d(x, w, b, **conf, activation="relu"),
+        reference=lambda x, w, b: np.maximum(
+            ref_conv2d(x, w, **conf) + b[None, :, None, None], 0),
+        samples=lambda rng: [_conv_samples(rng)[0] + (_n(rng, 4),)], notes="fused ReLU",
+    ))
     return entries
 
 

@@ -111,3 +111,44 @@ def test_linear_relu_kernels_keep_nan_and_masks(dtype, parallel_kernels):
     ref = (gy.astype(np.float64) * (y_out > 0)).sum(0)
     np.testing.assert_allclose(total, ref, rtol=1e-5)
     assert np.isnan(total[3]) and np.isnan(g[5, 3])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("bias", [True, False])
+def test_conv_relu_fused_matches_reference(dtype, bias, parallel_kernels):
+    """tg.conv2d(..., activation="relu") above the kernels' threshold against the op table's
+    scipy convolution in float64: the output, the input and weight gradients through the ReLU's
+    mask, and the bias's gradient summed per channel. Integer data and a half-integer bias keep
+    every pre-activation exact and off zero (the masks agree)."""
+    from tests.ops.table import ref_conv2d, ref_conv2d_weight
+
+    rng = np.random.default_rng(4)
+    x_np = rng.integers(-2, 3, (40, 3, 33, 33)).astype(dtype)
+    w_np = rng.integers(-2, 3, (100, 3, 3, 3)).astype(dtype)
+    b_np = (rng.integers(-2, 2, 100) + 0.5).astype(dtype)
+    if not bias:
+        x_np[:, 0], w_np[:, 0] = 0.5, 0.0  # channel 0 adds nothing but keeps sums off zero
+        w_np[:, 0, 1, 1] = 1.0  # the centre tap: inside the image everywhere
+    g_np = rng.standard_normal((40, 100, 33, 33)).astype(dtype)
+    x, w = tg.tensor(x_np, requires_grad=True), tg.tensor(w_np, requires_grad=True)
+    b = tg.tensor(b_np, requires_grad=True) if bias else None
+    y = tg.conv2d(x, w, b, padding=1, activation="relu")
+    assert y._node.__class__.__name__ == "Conv2d" and y.numel() >= elementwise.FUSED_MIN_ELEMENTS
+    y.backward(tg.tensor(g_np))
+    conf = dict(stride=(1, 1), padding=(1, 1), dilation=(1, 1), groups=1)
+    x64, w64 = x_np.astype(np.float64), w_np.astype(np.float64)
+    pre = ref_conv2d(x64, w64, **conf) + (b_np.astype(np.float64)[None, :, None, None]
+                                           if bias else 0)
+    assert np.abs(pre).min() >= 0.5
+    gm = g_np.astype(np.float64) * (pre > 0)
+    tol = 1e-4 if dtype == np.float32 else 1e-10
+    np.testing.assert_allclose(y.detach().numpy(), np.maximum(pre, 0), rtol=tol, atol=tol)
+    np.testing.assert_allclose(w.grad.numpy(), ref_conv2d_weight(x64, gm, w_np.shape, **conf),
+                               rtol=tol, atol=tol * 100)
+    # dx: the adjoint of the convolution, by the same reference in its transposed form
+    flipped = w64[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
+    np.testing.assert_allclose(x.grad.numpy(), ref_conv2d(gm, flipped, **conf),
+                               rtol=tol, atol=tol * 10)
+    if bias:
+        scale = np.abs(g_np).sum((0, 2, 3))
+        assert np.all(np.abs(b.grad.numpy() - gm.sum((0, 2, 3))) <= 1e-6 * scale)

@@ -6,7 +6,7 @@ __all__ = [
     "add", "subtract", "multiply", "divide", "negative", "power", "exp", "log", "sqrt", "abs",
     "sign", "maximum", "minimum", "relu", "relu_backward", "relu_mask", "sigmoid", "tanh", "where",
     "clip", "cast", "compare", "logical", "clamp_mask", "inplace", "add_rows_", "add_rows_relu_",
-    "relu_backward_rows", "fill",
+    "relu_backward_rows", "add_planes_relu_", "relu_backward_planes", "fill",
     "sin", "cos", "log1p", "expm1", "floor", "ceil", "round", "trunc", "remainder",
     "floor_divide", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "arcsinh", "arccosh",
     "arctanh", "arctan2",
@@ -112,6 +112,39 @@ def relu_backward_rows(y, gy):
         return g.reshape(y.shape), total
     g = relu_backward(y, gy)
     return g, g.reshape(-1, g.shape[-1]).sum(0)
+
+
+def _as_planes(y, *others):
+    """(N, C, rest) views of y and others (N, C, ...) where the conv+ReLU kernels apply."""
+    if (y.ndim < 3 or y.size < FUSED_MIN_ELEMENTS or y.dtype.kind != "f"
+            or not (y.flags.c_contiguous and y.flags.writeable)
+            or not all(a.dtype == y.dtype and a.flags.c_contiguous and a.shape == y.shape
+                       for a in others)):
+        return None
+    return [a.reshape(y.shape[0], y.shape[1], -1) for a in (y, *others)]
+
+
+def add_planes_relu_(y, b):
+    """y = max(y + b[c], 0) in place for y (N, C, ...) (b None: max(y, 0)): a convolution's bias
+    and ReLU on its output, one pass. NaN stays NaN."""
+    planes = _as_planes(y)
+    if planes is not None and (b is None or (b.dtype == y.dtype and b.flags.c_contiguous)):
+        (_fused or _fused_kernels()).add_planes_relu_(planes[0], b)
+        return
+    if b is not None:
+        inplace("add", y, b.reshape((1, -1) + (1,) * (y.ndim - 2)))
+    np.maximum(y, 0, out=y)
+
+
+def relu_backward_planes(y, gy):
+    """(gy * [y > 0], its sum over every dim but 1): a convolution+ReLU's backward, the second
+    the bias's gradient. One pass on large C-contiguous arrays."""
+    planes = _as_planes(y, gy)
+    if planes is not None:
+        g, total = (_fused or _fused_kernels()).relu_backward_planes(*planes)
+        return g.reshape(y.shape), total
+    g = relu_backward(y, gy)
+    return g, g.sum((0,) + tuple(range(2, g.ndim)))
 
 
 def relu_mask(x):

@@ -17,7 +17,7 @@ __all__ = [
     "sign", "maximum", "minimum", "relu", "relu_mask", "sigmoid", "tanh", "where", "clip",
     "cast", "compare", "logical", "clamp_mask", "isfinite", "isnan", "sigmoid_backward",
     "relu_backward", "tanh_backward", "inplace", "add_rows_", "erf", "adam_step", "KERNELS",
-    "add_rows_relu_", "relu_backward_rows",
+    "add_rows_relu_", "relu_backward_rows", "add_planes_relu_", "relu_backward_planes",
     "sin", "cos", "log1p", "expm1", "floor", "ceil", "round", "trunc", "remainder",
     "floor_divide", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "arcsinh", "arccosh",
     "arctanh", "arctan2",
@@ -389,6 +389,23 @@ def relu_backward_rows(y, gy):
 
     g = relu_backward(y, gy)
     return g, _sum(g, tuple(range(g.ndim - 1)), False)
+
+
+def add_planes_relu_(y, b) -> None:
+    """y = max(y + b[c], 0) in place for y (N, C, ...) (b None: max(y, 0)): conv+ReLU."""
+    from .shape import reshape
+
+    if b is not None:
+        inplace("add", y, reshape(b, (1, b.size) + (1,) * (y.ndim - 2)))
+    launch(_unary, y.size, RELU, flat(y), flat(y))
+
+
+def relu_backward_planes(y, gy):
+    """(gy * [y > 0], its sum over every dim but 1): conv+ReLU's backward."""
+    from .reduction import sum as _sum
+
+    g = relu_backward(y, gy)
+    return g, _sum(g, (0,) + tuple(range(2, g.ndim)), False)
 
 
 @cuda.jit
