@@ -15,7 +15,7 @@ import tensorgrad as tg
 
 from .. import functional as F
 from .. import init
-from ..containers import ModuleList
+from ..containers import ModuleList, _plain
 from ..module import Module, Parameter
 from .dropout import Dropout
 from .linear import Linear
@@ -189,7 +189,11 @@ class _TransformerLayer(Module):
         return self.dropout1(x)
 
     def _ff_block(self, x, dropout):
-        return dropout(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+        if self.activation is F.relu and _plain(self.linear1, Linear):
+            h = self.linear1.forward(x, activation="relu")  # one fused primitive
+        else:
+            h = self.activation(self.linear1(x))
+        return dropout(self.linear2(self.dropout(h)))
 
 
 class TransformerEncoderLayer(_TransformerLayer):
