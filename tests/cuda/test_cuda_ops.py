@@ -325,3 +325,25 @@ def test_attention_and_norm_layers_on_cuda_match_cpu():
 
     for got, want in zip(run("cuda"), run("cpu")):
         assert np.allclose(got, want, atol=1e-4)
+
+
+def test_linalg_on_cuda_matches_cpu():
+    """tensorgrad.linalg's factorisations on 'cuda' (run on the host, results back on the device)
+    give the CPU's values and gradients, and stay on the device."""
+    rng = np.random.default_rng(7)
+    m = rng.standard_normal((2, 3, 3)).astype(np.float32)
+    b = rng.standard_normal((2, 3, 2)).astype(np.float32)
+    results = {}
+    for device in ("cpu", "cuda"):
+        M = tg.tensor(m, device=device, requires_grad=True)
+        B = tg.tensor(b, device=device, requires_grad=True)
+        spd = M @ M.mT + 3 * tg.eye(3, device=device)
+        out = (tg.linalg.inv(spd).sum() + tg.linalg.det(spd).sum() + tg.linalg.logdet(spd).sum()
+               + tg.linalg.solve(spd, B).sum() + tg.linalg.cholesky(spd).sum())
+        assert out.device == device
+        out.backward()
+        results[device] = (out.item(), M.grad.numpy(), B.grad.numpy())
+    (o_cpu, *g_cpu), (o_cuda, *g_cuda) = results["cpu"], results["cuda"]
+    np.testing.assert_allclose(o_cuda, o_cpu, rtol=1e-5)
+    for a, c in zip(g_cuda, g_cpu):
+        np.testing.assert_allclose(a, c, rtol=1e-4, atol=1e-5)

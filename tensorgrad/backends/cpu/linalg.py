@@ -1,8 +1,24 @@
-"""Matrix products on the CPU: numpy's matmul (BLAS), batched and broadcast."""
+"""Matrix products on the CPU: numpy's matmul (BLAS), batched and broadcast; and the
+factorisations of tensorgrad.linalg (numpy's LAPACK: float32 stays float32)."""
 
 import numpy as np
 
-__all__ = ["matmul"]
+__all__ = ["matmul", "inv", "det", "slogdet", "solve", "cholesky"]
+
+inv = np.linalg.inv
+solve = np.linalg.solve  # b (..., n, k), broadcast over batch dims
+cholesky = np.linalg.cholesky  # the lower factor
+
+
+def det(a):
+    """det a as an array in a's dtype (numpy gives a scalar for one matrix)."""
+    return np.asarray(np.linalg.det(a), dtype=a.dtype)
+
+
+def slogdet(a):
+    """(sign, log|det a|) as two arrays in a's dtype."""
+    sign, logabs = np.linalg.slogdet(a)
+    return np.asarray(sign, dtype=a.dtype), np.asarray(logabs, dtype=a.dtype)
 
 
 def matmul(a, b):

@@ -7,9 +7,35 @@ from __future__ import annotations
 import numpy as np
 from numba import cuda, float32, float64
 
-from .memory import empty, flat
+from .memory import asarray, empty, flat, to_host
 
-__all__ = ["matmul"]
+__all__ = ["matmul", "inv", "det", "slogdet", "solve", "cholesky"]
+
+
+def _on_host(fn):
+    """A factorisation of tensorgrad.linalg run by numpy's LAPACK on the host: the operands are
+    copied there and the results back (small matrices are what these serve; no CUDA solver is
+    wrapped yet)."""
+    def run(*arrays):
+        host = [to_host(a) for a in arrays]
+        out = fn(*host)
+        dtype = host[0].dtype
+        if isinstance(out, tuple):
+            return tuple(asarray(np.array(o, dtype=dtype, order="C")) for o in out)
+        return asarray(np.array(out, dtype=dtype, order="C"))
+
+    run.__name__ = fn.__name__
+    return run
+
+
+def _slogdet(a):
+    sign, logabs = np.linalg.slogdet(a)
+    return np.asarray(sign, dtype=a.dtype), np.asarray(logabs, dtype=a.dtype)
+
+
+inv, det, solve, cholesky = (_on_host(f) for f in (np.linalg.inv, np.linalg.det,
+                                                   np.linalg.solve, np.linalg.cholesky))
+slogdet = _on_host(_slogdet)
 
 TILE = 16
 

@@ -1,0 +1,121 @@
+"""tensorgrad.linalg: PyTorch's torch.linalg for real matrices, differentiable to any order.
+
+inv, det, slogdet, logdet, solve, cholesky are primitives (tensorgrad.ops.decompositions: numpy's
+LAPACK forward, backward in tensor ops); vector_norm, matrix_norm, norm are composed. Inputs are
+batched over leading dims, (..., n, n). On a CUDA tensor the factorisations run on the host.
+SVD- and eigen-based functions (svd, eigh, the nuclear and spectral norms) are not here yet.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .dtypes import get_default_dtype
+from .errors import ShapeError, shape_str
+from .ops.composite import norm as _norm
+from .ops.decompositions import Cholesky, Det, Inv, LinAlgError, LogAbsDet, Solve, square
+from .tensor import Tensor
+
+__all__ = ["inv", "det", "slogdet", "logdet", "solve", "cholesky", "vector_norm", "matrix_norm",
+           "norm", "LinAlgError"]
+
+
+def inv(A: Tensor) -> Tensor:
+    """A^-1 for square A (..., n, n); a singular A raises LinAlgError."""
+    return Inv.apply(square("inv", A))
+
+
+def det(A: Tensor) -> Tensor:
+    """det A (...,). Its gradient g det(A) A^-T needs A invertible (LinAlgError otherwise)."""
+    return Det.apply(square("det", A))
+
+
+def slogdet(A: Tensor) -> tuple[Tensor, Tensor]:
+    """(sign, log|det A|): the sign a constant, the logarithm differentiable (g A^-T)."""
+    A = square("slogdet", A)
+    sign = A._device.backend.slogdet(A._data)[0]
+    return Tensor._make(sign, A._device, False, None), LogAbsDet.apply(A)
+
+
+def logdet(A: Tensor) -> Tensor:
+    """log det A: nan where det A < 0, -inf where it is 0 (PyTorch's)."""
+    sign, logabs = slogdet(A)
+    return logabs + sign.log()
+
+
+def solve(A: Tensor, B: Tensor) -> Tensor:
+    """X with A X = B: A (..., n, n); B (..., n, k), or (n,) / (..., n) when it is a vector (a
+    vector B gives a vector X); batch dims broadcast."""
+    A = square("solve", A)
+    if not isinstance(B, Tensor):
+        raise TypeError(f"linalg.solve: B must be a tensor, got {type(B).__name__}")
+    n = A.shape[-1]
+    vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+    B2 = B.unsqueeze(-1) if vector else B
+    if B2.ndim < 2 or B2.shape[-2] != n:
+        raise ShapeError(f"linalg.solve: A of shape {shape_str(A.shape)} and B of shape "
+                         f"{shape_str(B.shape)} do not align (B needs {n} rows)")
+    if B2.dtype != A.dtype:
+        raise TypeError(f"linalg.solve: A and B dtypes differ ({A.dtype}, {B.dtype})")
+    try:
+        X = Solve.apply(A, B2)
+    except ValueError as e:
+        if isinstance(e, LinAlgError):
+            raise
+        raise ShapeError(f"linalg.solve: batch dims of A {shape_str(A.shape)} and B "
+                         f"{shape_str(B.shape)} cannot be broadcast together") from None
+    return X.squeeze(-1) if vector else X
+
+
+def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
+    """The Cholesky factor L (lower; L^T with upper=True) of a symmetric positive-definite A =
+    L L^T; only A's lower triangle is read. LinAlgError where A is not positive-definite."""
+    lower = Cholesky.apply(square("cholesky", A))
+    return lower.mT if upper else lower
+
+
+def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False) -> Tensor:
+    """The ord-norm of x over dim (every element by default): ord 2, 1, inf, -inf, 0 (the count of
+    non-zeros, no gradient) or any other number (sum |x|^ord)^(1/ord)."""
+    if ord == 0:
+        nonzero = (x != 0).to(x.dtype if x.dtype.kind == "f" else get_default_dtype())
+        return nonzero.sum(dim, keepdim=keepdim)
+    if ord == "fro":
+        raise ValueError("linalg.vector_norm: ord='fro' is a matrix norm; use ord=2")
+    if isinstance(ord, (int, float)) and ord < 0 and ord != -math.inf:
+        return (x.abs() ** ord).sum(dim, keepdim=keepdim) ** (1.0 / ord)
+    return _norm(x, ord, dim, keepdim)
+
+
+def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False) -> Tensor:
+    """The ord-norm of the matrices in dims dim: 'fro', 1 / -1 (largest / smallest column sum of
+    |A|), inf / -inf (largest / smallest row sum). 'nuc' and 2 need an SVD (not here yet)."""
+    if A.ndim < 2:
+        raise ShapeError(f"linalg.matrix_norm: expected matrices (..., m, n), got shape "
+                         f"{shape_str(A.shape)}")
+    rows, cols = (d % A.ndim for d in dim)
+    if rows == cols:
+        raise ValueError(f"linalg.matrix_norm: dim must name two different dims, got {dim}")
+    if ord == "fro":
+        return _norm(A, "fro", (rows, cols), keepdim)
+    if ord in (1, -1, math.inf, -math.inf):
+        summed, kept = (rows, cols) if ord in (1, -1) else (cols, rows)
+        sums = A.abs().sum(summed, keepdim=True)
+        out = sums.amax(kept, keepdim=True) if ord > 0 else sums.amin(kept, keepdim=True)
+        return out if keepdim else out.squeeze((rows, cols))
+    raise ValueError(f"linalg.matrix_norm: ord must be 'fro', 1, -1, inf or -inf, got {ord!r} "
+                     "('nuc' and 2 need an SVD, which tensorgrad.linalg does not have yet)")
+
+
+def norm(A: Tensor, ord=None, dim=None, keepdim: bool = False) -> Tensor:
+    """PyTorch's linalg.norm: ord None is the 2-norm of the flattened tensor (of dim where
+    given); a matrix ord (or a 2-tuple dim) is matrix_norm; else vector_norm."""
+    if isinstance(dim, int):
+        dim = (dim,)
+    if ord is None:
+        return vector_norm(A, 2, dim, keepdim)
+    if (dim is not None and len(dim) == 2) or (dim is None and A.ndim == 2):
+        return matrix_norm(A, ord, dim if dim is not None else (-2, -1), keepdim)
+    if isinstance(ord, str):
+        raise ValueError(f"linalg.norm: ord={ord!r} is a matrix norm; give 2-d input or two dims")
+    return vector_norm(A, ord, dim, keepdim)

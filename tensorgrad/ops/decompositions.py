@@ -1,0 +1,118 @@
+"""Primitives of tensorgrad.linalg: inverse, determinant, log|determinant|, solve and Cholesky,
+batched over leading dims (numpy's LAPACK on the CPU). Each backward is written in tensor ops
+of these same primitives, so second derivatives are exact too (real inputs):
+
+- Inv:       Y = A^-1;        dA = -Y^T gY Y^T
+- Det:       d = det A;       dA = g d A^-T
+- LogAbsDet: l = log|det A|;  dA = g A^-T
+- Solve:     X = A^-1 B;      dB = A^-T gX,  dA = -dB X^T
+- Cholesky:  A = L L^T;       dA = sym(L^-T Phi(L^T gL) L^-1), Phi: the lower triangle with its
+             diagonal halved, sym(M) = (M + M^T) / 2 (PyTorch's formula; Murray 2016)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..errors import ShapeError, shape_str
+from ..tensor import Tensor
+
+
+class LinAlgError(ValueError):
+    """A matrix tensorgrad.linalg cannot factor: singular, or not positive-definite."""
+
+
+def _lapack(op, fn, *arrays):
+    try:
+        out = fn(*arrays)
+    except np.linalg.LinAlgError as e:
+        shapes = " and ".join(shape_str(a.shape) for a in arrays)
+        raise LinAlgError(f"linalg.{op}: {e} (input of shape {shapes})") from None
+    return out
+
+
+class Inv(Function):
+    @staticmethod
+    def forward(ctx, a):
+        y = _lapack("inv", ctx.backend.inv, a)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        (y,) = ctx.saved_tensors
+        yt = y.mT
+        return -(yt @ gy @ yt)
+
+
+class Det(Function):
+    @staticmethod
+    def forward(ctx, a):
+        d = _lapack("det", ctx.backend.det, a)
+        ctx.save_for_backward(a, d)
+        return d
+
+    @staticmethod
+    def backward(ctx, g):
+        a, d = ctx.saved_tensors
+        return (g * d)[..., None, None] * Inv.apply(a).mT
+
+
+class LogAbsDet(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return _lapack("slogdet", ctx.backend.slogdet, a)[1]
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g[..., None, None] * Inv.apply(a).mT
+
+
+class Solve(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        x = _lapack("solve", ctx.backend.solve, a, b)
+        ctx.save_for_backward(a, x)
+        return x
+
+    @staticmethod
+    def backward(ctx, gx):
+        a, x = ctx.saved_tensors
+        need_a, _ = ctx.needs_input_grad
+        gb = Solve.apply(a.mT, gx)
+        return (-(gb @ x.mT) if need_a else None), gb
+
+
+class Cholesky(Function):
+    @staticmethod
+    def forward(ctx, a):
+        lower = _lapack("cholesky", ctx.backend.cholesky, a)
+        ctx.save_for_backward(lower)
+        return lower
+
+    @staticmethod
+    def backward(ctx, g):
+        from .composite import tril
+        from .functions import diag_embed, diagonal
+
+        (lower,) = ctx.saved_tensors
+        phi = tril(lower.mT @ g)
+        phi = phi - 0.5 * diag_embed(diagonal(phi, 0, -2, -1))
+        inv_l = Inv.apply(lower)
+        ga = inv_l.mT @ phi @ inv_l
+        return 0.5 * (ga + ga.mT)
+
+
+def square(op: str, a: Tensor) -> Tensor:
+    """a, checked to be a floating tensor of square matrices (..., n, n)."""
+    if not isinstance(a, Tensor):
+        raise TypeError(f"linalg.{op}: expected a tensor, got {type(a).__name__}")
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise ShapeError(f"linalg.{op}: expected square matrices (..., n, n), got shape "
+                         f"{shape_str(a.shape)}")
+    if a.dtype.kind != "f":
+        raise TypeError(f"linalg.{op}: expected a floating-point tensor, got {a.dtype}")
+    return a
