@@ -1,9 +1,10 @@
 """tensorgrad.linalg: PyTorch's torch.linalg for real matrices, differentiable to any order.
 
-inv, det, slogdet, logdet, solve, cholesky are primitives (tensorgrad.ops.decompositions: numpy's
-LAPACK forward, backward in tensor ops); vector_norm, matrix_norm, norm are composed. Inputs are
-batched over leading dims, (..., n, n). On a CUDA tensor the factorisations run on the host.
-SVD- and eigen-based functions (svd, eigh, the nuclear and spectral norms) are not here yet.
+inv, det, slogdet, logdet, solve, cholesky and eigh (symmetric matrices) are primitives
+(tensorgrad.ops.decompositions: numpy's LAPACK forward, backward in tensor ops); vector_norm,
+matrix_norm and norm are composed. Inputs are batched over leading dims, (..., n, n). On a CUDA
+tensor the factorisations run on the host. SVD-based functions (svd, the nuclear and spectral
+norms) are not here yet.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ import math
 from .dtypes import get_default_dtype
 from .errors import ShapeError, shape_str
 from .ops.composite import norm as _norm
-from .ops.decompositions import Cholesky, Det, Inv, LinAlgError, LogAbsDet, Solve, square
+from .ops.decompositions import Cholesky, Det, Eigh, Inv, LinAlgError, LogAbsDet, Solve, square
 from .tensor import Tensor
 
-__all__ = ["inv", "det", "slogdet", "logdet", "solve", "cholesky", "vector_norm", "matrix_norm",
-           "norm", "LinAlgError"]
+__all__ = ["inv", "det", "slogdet", "logdet", "solve", "cholesky", "eigh", "eigvalsh",
+           "vector_norm", "matrix_norm", "norm", "LinAlgError"]
 
 
 def inv(A: Tensor) -> Tensor:
@@ -72,6 +73,23 @@ def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
     L L^T; only A's lower triangle is read. LinAlgError where A is not positive-definite."""
     lower = Cholesky.apply(square("cholesky", A))
     return lower.mT if upper else lower
+
+
+def eigh(A: Tensor, UPLO: str = "L") -> tuple[Tensor, Tensor]:
+    """(eigenvalues ascending (..., n), eigenvectors (..., n, n), column j for eigenvalue j) of
+    the symmetric matrices A, read from their lower triangle (UPLO="U": the upper one). Both
+    differentiable; the eigenvectors' gradient is inf/nan where eigenvalues repeat (as PyTorch)
+    and only a loss that does not depend on their signs has one."""
+    A = square("eigh", A)
+    if UPLO not in ("L", "U"):
+        raise ValueError(f"linalg.eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
+    packed = Eigh.apply(A if UPLO == "L" else A.mT)
+    return packed[..., 0, :], packed[..., 1:, :]
+
+
+def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
+    """The eigenvalues of the symmetric matrices A, ascending (eigh's first result)."""
+    return eigh(A, UPLO)[0]
 
 
 def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False) -> Tensor:

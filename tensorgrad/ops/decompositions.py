@@ -8,6 +8,10 @@ of these same primitives, so second derivatives are exact too (real inputs):
 - Solve:     X = A^-1 B;      dB = A^-T gX,  dA = -dB X^T
 - Cholesky:  A = L L^T;       dA = sym(L^-T Phi(L^T gL) L^-1), Phi: the lower triangle with its
              diagonal halved, sym(M) = (M + M^T) / 2 (PyTorch's formula; Murray 2016)
+- Eigh:      A = V diag(w) V^T (symmetric A); dA = V (diag(gw) + skew(V^T gV) / E) V^T with
+             E[i, j] = w[j] - w[i] off the diagonal, skew(M) = (M - M^T) / 2 (PyTorch's; the
+             eigenvectors' gradient is undefined where eigenvalues repeat). One output, packed
+             (..., n + 1, n): the eigenvalues in row 0, the eigenvectors below.
 """
 
 from __future__ import annotations
@@ -104,6 +108,29 @@ class Cholesky(Function):
         inv_l = Inv.apply(lower)
         ga = inv_l.mT @ phi @ inv_l
         return 0.5 * (ga + ga.mT)
+
+
+class Eigh(Function):
+    @staticmethod
+    def forward(ctx, a):
+        packed = _lapack("eigh", ctx.backend.eigh, a)
+        ctx.save_for_backward(packed)
+        return packed
+
+    @staticmethod
+    def backward(ctx, g):
+        from ..creation import eye
+        from .functions import diag_embed
+
+        (packed,) = ctx.saved_tensors
+        w, v = packed[..., 0, :], packed[..., 1:, :]
+        gw, gv = g[..., 0, :], g[..., 1:, :]
+        vtgv = v.mT @ gv
+        # w[j] - w[i], and 1 on the diagonal, where the skew part is 0
+        gaps = w.unsqueeze(-2) - w.unsqueeze(-1) + eye(w.shape[-1], dtype=w.dtype,
+                                                       device=w.device)
+        inner = 0.5 * (vtgv - vtgv.mT) / gaps + diag_embed(gw)
+        return v @ inner @ v.mT
 
 
 def square(op: str, a: Tensor) -> Tensor:

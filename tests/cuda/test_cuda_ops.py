@@ -339,7 +339,8 @@ def test_linalg_on_cuda_matches_cpu():
         B = tg.tensor(b, device=device, requires_grad=True)
         spd = M @ M.mT + 3 * tg.eye(3, device=device)
         out = (tg.linalg.inv(spd).sum() + tg.linalg.det(spd).sum() + tg.linalg.logdet(spd).sum()
-               + tg.linalg.solve(spd, B).sum() + tg.linalg.cholesky(spd).sum())
+               + tg.linalg.solve(spd, B).sum() + tg.linalg.cholesky(spd).sum()
+               + (tg.linalg.eigvalsh(spd) ** 2).sum())
         assert out.device == device
         out.backward()
         results[device] = (out.item(), M.grad.numpy(), B.grad.numpy())

@@ -41,6 +41,9 @@ def test_forward_matches_numpy_and_keeps_dtype(dtype):
         (L.cholesky(S), np.linalg.cholesky(s)),
         (L.cholesky(S, upper=True), np.swapaxes(np.linalg.cholesky(s), -1, -2)),
         (L.logdet(S), np.log(np.linalg.det(s.astype(np.float64)))),
+        (L.eigvalsh(S), np.linalg.eigvalsh(s)),
+        (L.eigh(S)[1], np.linalg.eigh(s)[1]),
+        (L.eigvalsh(tg.tensor(np.triu(s)), UPLO="U"), np.linalg.eigvalsh(s)),
     ]
     for got, want in cases:
         assert got.dtype == dtype
@@ -95,8 +98,36 @@ def test_gradients_match_the_textbook_formulas():
                                -gb @ np.swapaxes(np.linalg.solve(a, b), -1, -2), rtol=1e-10)
 
 
+def test_eigh_gradients_match_closed_forms():
+    """d w_k / dA = v_k v_k^T (the eigenvalues' gradient, for a symmetric A), and the gradient of
+    sum(V * G) in the symmetric direction matches the first-order perturbation of eigenvectors,
+    dv_k = sum_{j != k} v_j (v_j^T dA v_k) / (w_k - w_j), contracted with G (numpy)."""
+    rng = np.random.default_rng(4)
+    m = rng.standard_normal((5, 5))
+    a = m + m.T
+    w, v = np.linalg.eigh(a)
+    gw = rng.standard_normal(5)
+    A = tg.tensor(a, requires_grad=True)
+    L.eigvalsh(A).backward(tg.tensor(gw))
+    np.testing.assert_allclose(A.grad.numpy(), (v * gw) @ v.T, rtol=1e-10, atol=1e-12)
+    G = rng.standard_normal((5, 5)) * np.sign(v[0])  # a sign-fixed loss: v with v[0] >= 0
+    A = tg.tensor(a, requires_grad=True)
+    V = L.eigh(A)[1]
+    (V * tg.tensor(np.sign(v[0]))).mul(tg.tensor(G)).sum().backward()
+    d = rng.standard_normal((5, 5))
+    d = d + d.T  # a symmetric direction
+    dv = np.zeros_like(v)
+    for k in range(5):
+        for j in range(5):
+            if j != k:
+                dv[:, k] += v[:, j] * (v[:, j] @ d @ v[:, k]) / (w[k] - w[j])
+    expected = ((dv * np.sign(v[0])) * G).sum()
+    np.testing.assert_allclose((A.grad.numpy() * d).sum(), expected, rtol=1e-8)
+
+
 @pytest.mark.parametrize("name", ["inv", "det", "logabsdet", "logdet", "solve", "solve_vector",
-                                  "solve_broadcast", "cholesky", "cholesky_upper", "norms"])
+                                  "solve_broadcast", "cholesky", "cholesky_upper", "norms",
+                                  "eigh"])
 def test_first_and_second_derivatives_by_central_differences(name):
     rng = np.random.default_rng(3)
     a = tg.tensor(_well_conditioned(rng, 2, 3, 3))
@@ -116,6 +147,8 @@ def test_first_and_second_derivatives_by_central_differences(name):
         "solve_broadcast": (lambda a, b: L.solve(a, b), (a[0], b)),  # one A for two Bs
         "cholesky": (lambda m: L.cholesky(spd(m)), (m,)),
         "cholesky_upper": (lambda m: L.cholesky(spd(m), upper=True), (m,)),
+        "eigh": (lambda m: (lambda w, v: w ** 2 + (v ** 2).sum(-2) + (v ** 2)[..., 0, :])(
+            *L.eigh(m + m.mT)), (m,)),
         "norms": (lambda m: L.matrix_norm(m, 1) + L.matrix_norm(m) + L.vector_norm(m, 3)
                   + L.norm(m, math.inf, dim=(1, 2)), (m,)),
     }

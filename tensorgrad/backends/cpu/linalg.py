@@ -3,7 +3,7 @@ factorisations of tensorgrad.linalg (numpy's LAPACK: float32 stays float32)."""
 
 import numpy as np
 
-__all__ = ["matmul", "inv", "det", "slogdet", "solve", "cholesky"]
+__all__ = ["matmul", "inv", "det", "slogdet", "solve", "cholesky", "eigh"]
 
 inv = np.linalg.inv
 solve = np.linalg.solve  # b (..., n, k), broadcast over batch dims
@@ -13,6 +13,14 @@ cholesky = np.linalg.cholesky  # the lower factor
 def det(a):
     """det a as an array in a's dtype (numpy gives a scalar for one matrix)."""
     return np.asarray(np.linalg.det(a), dtype=a.dtype)
+
+
+def eigh(a):
+    """The eigenvalues (ascending) and orthonormal eigenvectors of symmetric a (its lower
+    triangle), packed as one (..., n + 1, n) array: row 0 the eigenvalues, rows 1: the vectors
+    (column j for eigenvalue j)."""
+    w, v = np.linalg.eigh(a)
+    return np.concatenate([w[..., None, :], v], axis=-2)
 
 
 def slogdet(a):

@@ -9,7 +9,7 @@ from numba import cuda, float32, float64
 
 from .memory import asarray, empty, flat, to_host
 
-__all__ = ["matmul", "inv", "det", "slogdet", "solve", "cholesky"]
+__all__ = ["matmul", "inv", "det", "slogdet", "solve", "cholesky", "eigh"]
 
 
 def _on_host(fn):
@@ -33,8 +33,14 @@ def _slogdet(a):
     return np.asarray(sign, dtype=a.dtype), np.asarray(logabs, dtype=a.dtype)
 
 
-inv, det, solve, cholesky = (_on_host(f) for f in (np.linalg.inv, np.linalg.det,
-                                                   np.linalg.solve, np.linalg.cholesky))
+def _eigh(a):
+    w, v = np.linalg.eigh(a)
+    return np.concatenate([w[..., None, :], v], axis=-2)
+
+
+inv, det, solve, cholesky, eigh = (_on_host(f) for f in (np.linalg.inv, np.linalg.det,
+                                                   np.linalg.solve, np.linalg.cholesky,
+                                                   _eigh))
 slogdet = _on_host(_slogdet)
 
 TILE = 16
