@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import creation
 from .ops import (
     composite,
     conv,
@@ -289,6 +290,9 @@ def _new_tensor(self, data, dtype=None, device=None, requires_grad: bool = False
     return out.requires_grad_() if requires_grad else out
 
 
+Tensor.bernoulli = lambda self, p=None: creation.bernoulli(self, p)
+Tensor.multinomial = lambda self, num_samples, replacement=False: creation.multinomial(
+    self, num_samples, replacement)
 Tensor.index_add = _index_add
 Tensor.index_fill = _index_fill
 Tensor.where = _where
