@@ -1,6 +1,7 @@
-"""Learning-rate schedules, PyTorch's: each epoch-indexed one is a closed form lr_at(base, epoch)
+"""Learning-rate schedules, PyTorch's: each epoch-indexed one is a closed form of the epoch
 (StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, LambdaLR,
-LinearLR, ConstantLR, OneCycleLR); ReduceLROnPlateau steps on a metric."""
+LinearLR, ConstantLR, PolynomialLR, OneCycleLR, CyclicLR; SequentialLR runs several one after
+another); ReduceLROnPlateau steps on a metric."""
 
 from __future__ import annotations
 
@@ -18,10 +19,14 @@ class LRScheduler:
     def lr_at(self, base_lr: float, epoch: int) -> float:
         raise NotImplementedError
 
+    def lrs_at(self, epoch: int) -> list[float]:
+        """Every parameter group's lr at epoch."""
+        return [self.lr_at(base, epoch) for base in self.base_lrs]
+
     def step(self) -> None:
         self.last_epoch += 1
-        for group, base in zip(self.optimizer.param_groups, self.base_lrs):
-            group["lr"] = self.lr_at(base, self.last_epoch)
+        for group, lr in zip(self.optimizer.param_groups, self.lrs_at(self.last_epoch)):
+            group["lr"] = lr
 
     def get_last_lr(self) -> list[float]:
         return [g["lr"] for g in self.optimizer.param_groups]
@@ -91,10 +96,8 @@ class LambdaLR(LRScheduler):
             self.lr_lambdas = [lr_lambda] * n
         super().__init__(optimizer, last_epoch)
 
-    def step(self) -> None:
-        self.last_epoch += 1
-        for group, base, fn in zip(self.optimizer.param_groups, self.base_lrs, self.lr_lambdas):
-            group["lr"] = base * fn(self.last_epoch)
+    def lrs_at(self, epoch):
+        return [base * fn(epoch) for base, fn in zip(self.base_lrs, self.lr_lambdas)]
 
 
 class LinearLR(LRScheduler):
@@ -127,6 +130,57 @@ class ConstantLR(LRScheduler):
 
     def lr_at(self, base_lr, epoch):
         return base_lr * (self.factor if epoch < self.total_iters else 1.0)
+
+
+class PolynomialLR(LRScheduler):
+    """lr = base * (1 - min(epoch, total_iters) / total_iters) ** power: to 0 in total_iters
+    epochs (linearly with power 1), then 0."""
+
+    def __init__(self, optimizer, total_iters: int = 5, power: float = 1.0,
+                 last_epoch: int = -1):
+        if total_iters <= 0:
+            raise ValueError(f"PolynomialLR: total_iters must be positive, got {total_iters}")
+        self.total_iters, self.power = total_iters, power
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr, epoch):
+        return base_lr * (1 - min(epoch, self.total_iters) / self.total_iters) ** self.power
+
+
+class SequentialLR(LRScheduler):
+    """schedulers[i] from epoch milestones[i - 1] on, each counting its epochs from 0 there
+    (PyTorch's): SequentialLR(opt, [LinearLR(opt, 0.1, total_iters=5), CosineAnnealingLR(opt,
+    95)], milestones=[5]) warms up for 5 epochs, then anneals."""
+
+    def __init__(self, optimizer, schedulers, milestones, last_epoch: int = -1):
+        if len(schedulers) < 1 or len(milestones) != len(schedulers) - 1:
+            raise ValueError(f"SequentialLR: expected one milestone fewer than schedulers, got "
+                             f"{len(schedulers)} schedulers and {len(milestones)} milestones")
+        if list(milestones) != sorted(milestones):
+            raise ValueError(f"SequentialLR: milestones must increase, got {milestones}")
+        for s in schedulers:
+            if s.optimizer is not optimizer or not isinstance(s, LRScheduler) or isinstance(
+                    s, (SequentialLR, OneCycleLR, CyclicLR)):
+                raise ValueError("SequentialLR: every scheduler must be an epoch schedule "
+                                 "(not OneCycleLR, CyclicLR or ReduceLROnPlateau) of the same "
+                                 "optimizer")
+        self.schedulers, self.milestones = list(schedulers), list(milestones)
+        super().__init__(optimizer, last_epoch)
+
+    def lrs_at(self, epoch):
+        i = bisect.bisect_right(self.milestones, epoch)
+        return self.schedulers[i].lrs_at(epoch - (self.milestones[i - 1] if i else 0))
+
+    def state_dict(self) -> dict:
+        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "schedulers")}
+        state["schedulers"] = [s.state_dict() for s in self.schedulers]
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        state = dict(state)
+        for s, sub in zip(self.schedulers, state.pop("schedulers")):
+            s.load_state_dict(sub)
+        self.__dict__.update(state)
 
 
 def _cosine(start: float, end: float, pct: float) -> float:
@@ -234,6 +288,72 @@ class OneCycleLR(LRScheduler):
                         self._set_momentum(group, self._anneal(group[m0], group[m1], pct))
                     break
                 start = end
+
+
+class CyclicLR(OneCycleLR):
+    """The lr cycles between base_lr and max_lr, stepped once per batch: step_size_up batches up,
+    step_size_down (default the same) down. mode 'triangular' keeps the height, 'triangular2'
+    halves it each cycle, 'exp_range' scales it by gamma ** batch; or scale_fn(x) with x the
+    cycle ('cycle' scale_mode) or the batch ('iterations'). With cycle_momentum the momentum
+    (beta1 for Adam) cycles the other way between max_momentum and base_momentum."""
+
+    def __init__(self, optimizer, base_lr, max_lr, step_size_up: int = 2000,
+                 step_size_down: int | None = None, mode: str = "triangular",
+                 gamma: float = 1.0, scale_fn=None, scale_mode: str = "cycle",
+                 cycle_momentum: bool = True, base_momentum: float = 0.8,
+                 max_momentum: float = 0.9, last_epoch: int = -1):
+        groups = optimizer.param_groups
+
+        def per_group(value):
+            return list(value) if isinstance(value, (list, tuple)) else [value] * len(groups)
+
+        down = step_size_up if step_size_down is None else step_size_down
+        if step_size_up <= 0 or down <= 0:
+            raise ValueError(f"CyclicLR: step sizes must be positive, got {step_size_up} and "
+                             f"{down}")
+        if scale_fn is None and mode not in ("triangular", "triangular2", "exp_range"):
+            raise ValueError(f"CyclicLR: mode must be 'triangular', 'triangular2' or "
+                             f"'exp_range', got {mode!r}")
+        self.total_size = float(step_size_up + down)
+        self.step_ratio = step_size_up / self.total_size
+        if scale_fn is not None:
+            self.scale_fn, self.scale_mode = scale_fn, scale_mode
+        elif mode == "triangular":
+            self.scale_fn, self.scale_mode = (lambda x: 1.0), "cycle"
+        elif mode == "triangular2":
+            self.scale_fn, self.scale_mode = (lambda x: 1 / 2.0 ** (x - 1)), "cycle"
+        else:
+            self.scale_fn, self.scale_mode = (lambda x: gamma ** x), "iterations"
+        for group, lo, hi in zip(groups, per_group(base_lr), per_group(max_lr)):
+            group["initial_lr"] = group["lr"] = lo
+            group["max_lr"] = hi
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            self.use_beta1 = "betas" in optimizer.defaults
+            if not self.use_beta1 and "momentum" not in optimizer.defaults:
+                raise ValueError("CyclicLR: the optimizer has neither momentum nor betas to "
+                                 "cycle; pass cycle_momentum=False")
+            for group, lo, hi in zip(groups, per_group(base_momentum), per_group(max_momentum)):
+                group["base_momentum"], group["max_momentum"] = lo, hi
+                self._set_momentum(group, hi)
+        LRScheduler.__init__(self, optimizer, last_epoch)
+
+    def state_dict(self) -> dict:
+        return {k: v for k, v in super().state_dict().items() if k != "scale_fn"}
+
+    def step(self) -> None:
+        self.last_epoch += 1
+        t = self.last_epoch
+        cycle = math.floor(1 + t / self.total_size)
+        x = 1.0 + t / self.total_size - cycle
+        rise = x / self.step_ratio if x <= self.step_ratio else (x - 1) / (self.step_ratio - 1)
+        scale = self.scale_fn(cycle if self.scale_mode == "cycle" else t)
+        for group in self.optimizer.param_groups:
+            lo, hi = group["initial_lr"], group["max_lr"]
+            group["lr"] = lo + (hi - lo) * rise * scale
+            if self.cycle_momentum:
+                height = (group["max_momentum"] - group["base_momentum"]) * rise * scale
+                self._set_momentum(group, group["max_momentum"] - height)
 
 
 class ReduceLROnPlateau:

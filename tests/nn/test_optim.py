@@ -322,3 +322,50 @@ def test_lbfgs_solves_least_squares_and_rosenbrock(line_search):
     assert opt.state[id(z)]["func_evals"] < 60  # gradient descent would need thousands
     with pytest.raises(RuntimeError, match="LBFGS: step needs a closure"):
         opt.step()
+
+
+def test_polynomial_and_sequential_schedules_follow_their_formulas():
+    lrs, _, _ = _lrs(lambda o: nn.optim.lr_scheduler.PolynomialLR(o, total_iters=4, power=2.0),
+                     6, lr=0.8)
+    np.testing.assert_allclose(lrs, [0.8 * (1 - min(t, 4) / 4) ** 2 for t in range(6)])
+    S = nn.optim.lr_scheduler
+
+    def warmup_cosine(o):
+        return S.SequentialLR(o, [S.LinearLR(o, 0.25, total_iters=3),
+                                  S.CosineAnnealingLR(o, T_max=4, eta_min=0.1)], milestones=[3])
+
+    lrs, _, sched = _lrs(warmup_cosine, 9, lr=1.0)
+    warm = [0.25 + 0.75 * t / 3 for t in range(3)]
+    cosine = [0.1 + 0.9 * (1 + math.cos(math.pi * t / 4)) / 2 for t in range(6)]
+    np.testing.assert_allclose(lrs, warm + cosine)
+    assert set(sched.state_dict()) >= {"last_epoch", "schedulers", "milestones"}
+    p = nn.Parameter(tg.ones(1))
+    opt, other = nn.optim.SGD([p], lr=1.0), nn.optim.SGD([p], lr=1.0)
+    with pytest.raises(ValueError, match="one milestone fewer"):
+        S.SequentialLR(opt, [S.StepLR(opt, 2)], milestones=[1])
+    with pytest.raises(ValueError, match="same optimizer"):
+        S.SequentialLR(opt, [S.StepLR(opt, 2), S.StepLR(other, 2)], milestones=[1])
+
+
+@pytest.mark.parametrize("mode", ["triangular", "triangular2", "exp_range"])
+def test_cyclic_lr_and_momentum_follow_the_triangle(mode):
+    """Up 3 batches, down 2: the lr at batch t is lo + (hi - lo) * height(t) * scale, scale 1,
+    1 / 2^(cycle - 1) or gamma^t; momentum the mirror image between 0.8 and 0.9."""
+    p = nn.Parameter(tg.ones(1))
+    opt = nn.optim.SGD([p], lr=5.0, momentum=0.9)
+    sched = nn.optim.lr_scheduler.CyclicLR(opt, 0.1, 1.1, step_size_up=3, step_size_down=2,
+                                           mode=mode, gamma=0.9)
+    for t in range(12):
+        cycle, pos = t // 5 + 1, t % 5
+        height = pos / 3 if pos <= 3 else (5 - pos) / 2
+        scale = {"triangular": 1.0, "triangular2": 0.5 ** (cycle - 1), "exp_range": 0.9 ** t}[mode]
+        group = opt.param_groups[0]
+        assert math.isclose(group["lr"], 0.1 + height * scale, rel_tol=1e-12), t
+        assert math.isclose(group["momentum"], 0.9 - 0.1 * height * scale, rel_tol=1e-12), t
+        opt.step()
+        sched.step()
+    adam = nn.optim.Adam([p], lr=1.0)
+    nn.optim.lr_scheduler.CyclicLR(adam, 0.1, 1.0, step_size_up=2)
+    assert adam.param_groups[0]["betas"][0] == 0.9 and adam.param_groups[0]["lr"] == 0.1
+    with pytest.raises(ValueError, match="mode must be"):
+        nn.optim.lr_scheduler.CyclicLR(opt, 0.1, 1.0, mode="sawtooth")
