@@ -1,24 +1,36 @@
 """tensorgrad.linalg: PyTorch's torch.linalg for real matrices, differentiable to any order.
 
-inv, det, slogdet, logdet, solve, cholesky and eigh (symmetric matrices) are primitives
-(tensorgrad.ops.decompositions: numpy's LAPACK forward, backward in tensor ops); vector_norm,
-matrix_norm and norm are composed. Inputs are batched over leading dims, (..., n, n). On a CUDA
-tensor the factorisations run on the host. SVD-based functions (svd, the nuclear and spectral
-norms) are not here yet.
+inv, det, slogdet, logdet, solve, cholesky, eigh (symmetric matrices) and svd are primitives
+(tensorgrad.ops.decompositions: numpy's LAPACK forward, backward in tensor ops); svdvals, pinv,
+vector_norm, matrix_norm and norm are composed. Inputs are batched over leading dims. On a CUDA
+tensor the factorisations run on the host. Not here yet: qr, eig (non-symmetric), lstsq.
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .dtypes import get_default_dtype
 from .errors import ShapeError, shape_str
 from .ops.composite import norm as _norm
-from .ops.decompositions import Cholesky, Det, Eigh, Inv, LinAlgError, LogAbsDet, Solve, square
+from .ops.decompositions import (
+    Cholesky,
+    Det,
+    Eigh,
+    Inv,
+    LinAlgError,
+    LogAbsDet,
+    Solve,
+    Svd,
+    square,
+    unpack_svd,
+)
 from .tensor import Tensor
 
-__all__ = ["inv", "det", "slogdet", "logdet", "solve", "cholesky", "eigh", "eigvalsh",
-           "vector_norm", "matrix_norm", "norm", "LinAlgError"]
+__all__ = ["inv", "det", "slogdet", "logdet", "solve", "cholesky", "eigh", "eigvalsh", "svd",
+           "svdvals", "pinv", "vector_norm", "matrix_norm", "norm", "LinAlgError"]
 
 
 def inv(A: Tensor) -> Tensor:
@@ -92,6 +104,36 @@ def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
     return eigh(A, UPLO)[0]
 
 
+def svd(A: Tensor, full_matrices: bool = False) -> tuple[Tensor, Tensor, Tensor]:
+    """The reduced SVD A = U diag(S) Vh of (..., m, n): U (..., m, k), S (..., k) descending, Vh
+    (..., k, n), k = min(m, n); all three differentiable (U's and Vh's gradients are undefined
+    where singular values repeat or vanish, and only a loss blind to their signs has one).
+    full_matrices=True (the square U and Vh) is not supported."""
+    if full_matrices:
+        raise ValueError("linalg.svd: full_matrices=True is not supported; pass False (the "
+                         "reduced SVD)")
+    if not isinstance(A, Tensor) or A.ndim < 2 or A.dtype.kind != "f":
+        raise ShapeError(f"linalg.svd: expected a floating tensor of matrices (..., m, n), got "
+                         f"{shape_str(getattr(A, 'shape', ()))}")
+    return unpack_svd(Svd.apply(A), A.shape[-2], A.shape[-1])
+
+
+def svdvals(A: Tensor) -> Tensor:
+    """The singular values (..., k), descending; their gradient is U diag(g) Vh."""
+    return svd(A)[1]
+
+
+def pinv(A: Tensor, rtol: float | None = None) -> Tensor:
+    """The Moore-Penrose pseudo-inverse (..., n, m) from the SVD, singular values below rtol
+    times the largest dropped (rtol default: max(m, n) times the dtype's eps, as PyTorch)."""
+    u, s, vh = svd(A)
+    if rtol is None:
+        rtol = max(A.shape[-2:]) * float(np.finfo(A.dtype).eps)
+    keep = s > rtol * s.amax(-1, keepdim=True).detach()
+    s_inv = keep.to(s.dtype) / s.where(keep, 1.0)
+    return (vh.mT * s_inv.unsqueeze(-2)) @ u.mT
+
+
 def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False) -> Tensor:
     """The ord-norm of x over dim (every element by default): ord 2, 1, inf, -inf, 0 (the count of
     non-zeros, no gradient) or any other number (sum |x|^ord)^(1/ord)."""
@@ -106,8 +148,9 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False) -> Tensor:
 
 
 def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False) -> Tensor:
-    """The ord-norm of the matrices in dims dim: 'fro', 1 / -1 (largest / smallest column sum of
-    |A|), inf / -inf (largest / smallest row sum). 'nuc' and 2 need an SVD (not here yet)."""
+    """The ord-norm of the matrices in dims dim: 'fro', 'nuc' (the sum of singular values), 2 / -2
+    (the largest / smallest), 1 / -1 (largest / smallest column sum of |A|), inf / -inf
+    (largest / smallest row sum)."""
     if A.ndim < 2:
         raise ShapeError(f"linalg.matrix_norm: expected matrices (..., m, n), got shape "
                          f"{shape_str(A.shape)}")
@@ -116,13 +159,18 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False) -> Te
         raise ValueError(f"linalg.matrix_norm: dim must name two different dims, got {dim}")
     if ord == "fro":
         return _norm(A, "fro", (rows, cols), keepdim)
+    if ord in ("nuc", 2, -2):
+        moved = A.movedim((rows, cols), (-2, -1))
+        s = svdvals(moved)
+        out = s.sum(-1) if ord == "nuc" else (s.amax(-1) if ord == 2 else s.amin(-1))
+        return out.unsqueeze(min(rows, cols)).unsqueeze(max(rows, cols)) if keepdim else out
     if ord in (1, -1, math.inf, -math.inf):
         summed, kept = (rows, cols) if ord in (1, -1) else (cols, rows)
         sums = A.abs().sum(summed, keepdim=True)
         out = sums.amax(kept, keepdim=True) if ord > 0 else sums.amin(kept, keepdim=True)
         return out if keepdim else out.squeeze((rows, cols))
-    raise ValueError(f"linalg.matrix_norm: ord must be 'fro', 1, -1, inf or -inf, got {ord!r} "
-                     "('nuc' and 2 need an SVD, which tensorgrad.linalg does not have yet)")
+    raise ValueError(f"linalg.matrix_norm: ord must be 'fro', 'nuc', 2, -2, 1, -1, inf or -inf, "
+                     f"got {ord!r}")
 
 
 def norm(A: Tensor, ord=None, dim=None, keepdim: bool = False) -> Tensor:

@@ -12,6 +12,12 @@ of these same primitives, so second derivatives are exact too (real inputs):
              E[i, j] = w[j] - w[i] off the diagonal, skew(M) = (M - M^T) / 2 (PyTorch's; the
              eigenvectors' gradient is undefined where eigenvalues repeat). One output, packed
              (..., n + 1, n): the eigenvalues in row 0, the eigenvectors below.
+- Svd:       A = U diag(S) Vh (reduced, k = min(m, n)); PyTorch's svd_backward: with
+             E[j, l] = S[l]^2 - S[j]^2 off the diagonal and skew(M) = M - M^T,
+             core = (skew(U^T gU) S + S skew(Vh gV)) / E + diag(gS), dA = U core Vh, plus
+             (I - U U^T) gU S^-1 Vh for tall A or U S^-1 gVh (I - V Vh) for wide A. Undefined
+             for repeated or zero singular values when U or Vh carry gradient. One output,
+             packed (..., m k + k + k n).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Function
+from ..creation import eye
 from ..errors import ShapeError, shape_str
 from ..tensor import Tensor
 
@@ -119,7 +126,6 @@ class Eigh(Function):
 
     @staticmethod
     def backward(ctx, g):
-        from ..creation import eye
         from .functions import diag_embed
 
         (packed,) = ctx.saved_tensors
@@ -131,6 +137,48 @@ class Eigh(Function):
                                                        device=w.device)
         inner = 0.5 * (vtgv - vtgv.mT) / gaps + diag_embed(gw)
         return v @ inner @ v.mT
+
+
+def unpack_svd(packed: Tensor, m: int, n: int):
+    """(U, S, Vh) from Svd's packed output."""
+    k = min(m, n)
+    lead = tuple(packed.shape[:-1])
+    u = packed[..., :m * k].reshape(lead + (m, k))
+    s = packed[..., m * k:m * k + k]
+    vh = packed[..., m * k + k:].reshape(lead + (k, n))
+    return u, s, vh
+
+
+class Svd(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.dims = a.shape[-2:]
+        packed = _lapack("svd", ctx.backend.svd, a)
+        ctx.save_for_backward(packed)
+        return packed
+
+    @staticmethod
+    def backward(ctx, g):
+        from .functions import diag_embed
+
+        (packed,) = ctx.saved_tensors
+        m, n = ctx.dims
+        u, s, vh = unpack_svd(packed, m, n)
+        gu, gs, gvh = unpack_svd(g, m, n)
+        uhgu = u.mT @ gu
+        vhgv = vh @ gvh.mT
+        s2 = s * s
+        gaps = s2.unsqueeze(-2) - s2.unsqueeze(-1) + eye(s.shape[-1], dtype=s.dtype,
+                                                         device=s.device)
+        core = ((uhgu - uhgu.mT) * s.unsqueeze(-2)
+                + s.unsqueeze(-1) * (vhgv - vhgv.mT)) / gaps + diag_embed(gs)
+        if m > n:  # tall: the part of gU outside U's columns
+            gu_sinv = gu / s.unsqueeze(-2)
+            return (u @ core + gu_sinv - u @ (u.mT @ gu_sinv)) @ vh
+        if n > m:  # wide: the part of gVh outside Vh's rows
+            sinv_gvh = gvh / s.unsqueeze(-1)
+            return u @ (core @ vh + sinv_gvh - (sinv_gvh @ vh.mT) @ vh)
+        return u @ core @ vh
 
 
 def square(op: str, a: Tensor) -> Tensor:

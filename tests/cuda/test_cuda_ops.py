@@ -340,7 +340,7 @@ def test_linalg_on_cuda_matches_cpu():
         spd = M @ M.mT + 3 * tg.eye(3, device=device)
         out = (tg.linalg.inv(spd).sum() + tg.linalg.det(spd).sum() + tg.linalg.logdet(spd).sum()
                + tg.linalg.solve(spd, B).sum() + tg.linalg.cholesky(spd).sum()
-               + (tg.linalg.eigvalsh(spd) ** 2).sum())
+               + (tg.linalg.eigvalsh(spd) ** 2).sum() + tg.linalg.svdvals(M).sum())
         assert out.device == device
         out.backward()
         results[device] = (out.item(), M.grad.numpy(), B.grad.numpy())

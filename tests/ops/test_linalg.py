@@ -57,9 +57,11 @@ def test_norms_match_numpy():
     for ord in (2, 1, math.inf, -math.inf, 3, 0.5, 0, -1):
         np.testing.assert_allclose(L.vector_norm(A, ord, dim=-1).numpy(),
                                    np.linalg.norm(a, ord, axis=-1), rtol=1e-12)
-    for ord in ("fro", 1, -1, math.inf, -math.inf):
+    for ord in ("fro", "nuc", 2, -2, 1, -1, math.inf, -math.inf):
         np.testing.assert_allclose(L.matrix_norm(A, ord).numpy(),
                                    np.linalg.norm(a, ord, axis=(-2, -1)), rtol=1e-12)
+    np.testing.assert_allclose(L.matrix_norm(A, "nuc", dim=(0, 2), keepdim=True).numpy(),
+                               np.linalg.norm(a, "nuc", axis=(0, 2), keepdims=True), rtol=1e-12)
     np.testing.assert_allclose(L.norm(A).numpy(), np.linalg.norm(a.ravel()), rtol=1e-12)
     np.testing.assert_allclose(L.norm(A[0], 1).numpy(), np.linalg.norm(a[0], 1), rtol=1e-12)
     np.testing.assert_allclose(L.norm(A, math.inf, dim=(0, 2), keepdim=True).numpy(),
@@ -125,9 +127,29 @@ def test_eigh_gradients_match_closed_forms():
     np.testing.assert_allclose((A.grad.numpy() * d).sum(), expected, rtol=1e-8)
 
 
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5), (4, 4), (2, 4, 3)])
+def test_svd_matches_numpy_and_its_value_gradient_is_u_g_vh(shape):
+    """The reduced SVD against numpy's (S, and U diag(S) Vh = A), pinv against numpy's, and the
+    singular values' gradient against its closed form U diag(g) Vh."""
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal(shape)
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    U, S, Vh = L.svd(tg.tensor(a))
+    k = min(shape[-2:])
+    assert U.shape == shape[:-1] + (k,) and Vh.shape == shape[:-2] + (k, shape[-1])
+    np.testing.assert_allclose(S.numpy(), s, rtol=1e-12)
+    np.testing.assert_allclose(((U * S.unsqueeze(-2)) @ Vh).numpy(), a, atol=1e-12)
+    np.testing.assert_allclose(L.pinv(tg.tensor(a)).numpy(), np.linalg.pinv(a), atol=1e-12)
+    g = rng.standard_normal(s.shape)
+    A = tg.tensor(a, requires_grad=True)
+    L.svdvals(A).backward(tg.tensor(g))
+    np.testing.assert_allclose(A.grad.numpy(), (u * g[..., None, :]) @ vh, atol=1e-12)
+    assert L.svdvals(tg.tensor(a.astype(np.float32))).dtype == np.float32
+
+
 @pytest.mark.parametrize("name", ["inv", "det", "logabsdet", "logdet", "solve", "solve_vector",
                                   "solve_broadcast", "cholesky", "cholesky_upper", "norms",
-                                  "eigh"])
+                                  "eigh", "svd_tall", "svd_wide", "svd_square"])
 def test_first_and_second_derivatives_by_central_differences(name):
     rng = np.random.default_rng(3)
     a = tg.tensor(_well_conditioned(rng, 2, 3, 3))
@@ -149,12 +171,22 @@ def test_first_and_second_derivatives_by_central_differences(name):
         "cholesky_upper": (lambda m: L.cholesky(spd(m), upper=True), (m,)),
         "eigh": (lambda m: (lambda w, v: w ** 2 + (v ** 2).sum(-2) + (v ** 2)[..., 0, :])(
             *L.eigh(m + m.mT)), (m,)),
+        "svd_tall": (_svd_loss, (tg.tensor(rng.standard_normal((4, 3))),)),
+        "svd_wide": (_svd_loss, (tg.tensor(rng.standard_normal((2, 3, 4))),)),
+        "svd_square": (_svd_loss, (m,)),
         "norms": (lambda m: L.matrix_norm(m, 1) + L.matrix_norm(m) + L.vector_norm(m, 3)
+                  + L.matrix_norm(m, "nuc") + L.matrix_norm(m, 2)
                   + L.norm(m, math.inf, dim=(1, 2)), (m,)),
     }
     f, inputs = cases[name]
     assert gradcheck(f, *inputs)
     assert gradgradcheck(f, *inputs)
+
+
+def _svd_loss(a):
+    """A function of all three SVD factors that their signs do not change."""
+    u, s, vh = L.svd(a)
+    return (u ** 2)[..., 0].sum(-1) * 0.5 + (s ** 2).sum(-1) + (vh ** 2)[..., 0, :].sum(-1)
 
 
 def test_errors_name_the_op_and_the_shape():
@@ -169,7 +201,9 @@ def test_errors_name_the_op_and_the_shape():
         L.solve(tg.eye(3), tg.ones(2, 2))
     with pytest.raises(tg.ShapeError, match="cannot be broadcast"):
         L.solve(tg.ones(2, 3, 3) + tg.eye(3) * 3, tg.ones(4, 3, 1))
-    with pytest.raises(ValueError, match="need an SVD"):
-        L.matrix_norm(tg.ones(2, 2), "nuc")
+    with pytest.raises(ValueError, match="ord must be"):
+        L.matrix_norm(tg.ones(2, 2), 3)
+    with pytest.raises(ValueError, match="full_matrices=True is not supported"):
+        L.svd(tg.ones(2, 3), full_matrices=True)
     with pytest.raises(TypeError, match="floating-point"):
         L.inv(tg.tensor([[1, 0], [0, 1]]))

@@ -3,7 +3,7 @@ factorisations of tensorgrad.linalg (numpy's LAPACK: float32 stays float32)."""
 
 import numpy as np
 
-__all__ = ["matmul", "inv", "det", "slogdet", "solve", "cholesky", "eigh"]
+__all__ = ["matmul", "inv", "det", "slogdet", "solve", "cholesky", "eigh", "svd"]
 
 inv = np.linalg.inv
 solve = np.linalg.solve  # b (..., n, k), broadcast over batch dims
@@ -21,6 +21,14 @@ def eigh(a):
     (column j for eigenvalue j)."""
     w, v = np.linalg.eigh(a)
     return np.concatenate([w[..., None, :], v], axis=-2)
+
+
+def svd(a):
+    """The reduced SVD a = U diag(S) Vh of (..., m, n), k = min(m, n), packed as one array
+    (..., m*k + k + k*n): U's entries, then S (descending), then Vh's."""
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    lead = a.shape[:-2]
+    return np.concatenate([u.reshape(lead + (-1,)), s, vh.reshape(lead + (-1,))], axis=-1)
 
 
 def slogdet(a):

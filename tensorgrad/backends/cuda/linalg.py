@@ -1,15 +1,17 @@
 """Matrix product: a shared-memory tiled kernel for large products, a one-thread-per-output
 kernel for small ones (cheaper to launch, and in Numba's simulator it avoids thousands of
-syncthreads); one grid layer per batch entry."""
+syncthreads); one grid layer per batch entry. tensorgrad.linalg's factorisations run on the
+host (the CPU backend's, numpy's LAPACK)."""
 
 from __future__ import annotations
 
 import numpy as np
 from numba import cuda, float32, float64
 
+from ..cpu import linalg as host
 from .memory import asarray, empty, flat, to_host
 
-__all__ = ["matmul", "inv", "det", "slogdet", "solve", "cholesky", "eigh"]
+__all__ = ["matmul", "inv", "det", "slogdet", "solve", "cholesky", "eigh", "svd"]
 
 
 def _on_host(fn):
@@ -17,9 +19,9 @@ def _on_host(fn):
     copied there and the results back (small matrices are what these serve; no CUDA solver is
     wrapped yet)."""
     def run(*arrays):
-        host = [to_host(a) for a in arrays]
-        out = fn(*host)
-        dtype = host[0].dtype
+        on_host = [to_host(a) for a in arrays]
+        out = fn(*on_host)
+        dtype = on_host[0].dtype
         if isinstance(out, tuple):
             return tuple(asarray(np.array(o, dtype=dtype, order="C")) for o in out)
         return asarray(np.array(out, dtype=dtype, order="C"))
@@ -28,20 +30,8 @@ def _on_host(fn):
     return run
 
 
-def _slogdet(a):
-    sign, logabs = np.linalg.slogdet(a)
-    return np.asarray(sign, dtype=a.dtype), np.asarray(logabs, dtype=a.dtype)
-
-
-def _eigh(a):
-    w, v = np.linalg.eigh(a)
-    return np.concatenate([w[..., None, :], v], axis=-2)
-
-
-inv, det, solve, cholesky, eigh = (_on_host(f) for f in (np.linalg.inv, np.linalg.det,
-                                                   np.linalg.solve, np.linalg.cholesky,
-                                                   _eigh))
-slogdet = _on_host(_slogdet)
+inv, det, slogdet, solve, cholesky, eigh, svd = (_on_host(f) for f in (
+    host.inv, host.det, host.slogdet, host.solve, host.cholesky, host.eigh, host.svd))
 
 TILE = 16
 
