@@ -29,6 +29,7 @@ from .autograd import (
     set_grad_enabled,
     value_and_grad,
     vjp,
+    vmap,
 )
 from .autograd.functional import grad_fn as grad
 from .backends import Device, device
