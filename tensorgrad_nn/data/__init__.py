@@ -1,9 +1,16 @@
-"""Datasets and batching: Dataset, TensorDataset, ConcatDataset, Subset, random_split, the
-samplers, DataLoader, and MNIST loaders."""
+"""Datasets and batching: Dataset, IterableDataset, TensorDataset, ConcatDataset, Subset,
+random_split, the samplers, DataLoader, default_collate, and MNIST loaders."""
 
 from . import datasets
-from .dataloader import DataLoader
-from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from .dataloader import DataLoader, default_collate
+from .dataset import (
+    ConcatDataset,
+    Dataset,
+    IterableDataset,
+    Subset,
+    TensorDataset,
+    random_split,
+)
 from .sampler import (
     BatchSampler,
     RandomSampler,
@@ -15,4 +22,5 @@ from .sampler import (
 
 __all__ = ["DataLoader", "Dataset", "Subset", "TensorDataset", "datasets", "random_split",
            "ConcatDataset", "Sampler", "SequentialSampler", "RandomSampler",
-           "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler"]
+           "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler", "IterableDataset",
+           "default_collate"]

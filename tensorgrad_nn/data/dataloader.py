@@ -7,6 +7,7 @@ import numpy as np
 
 import tensorgrad as tg
 
+from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
 
@@ -18,7 +19,9 @@ class DataLoader:
     numpy Generator) or tensorgrad's seeded one, so tg.manual_seed(s) makes the order
     reproducible. Datasets with get_batch (TensorDataset) are read with one fancy index per
     batch, unless a collate_fn is given: it receives the list of samples (dataset[i]) and
-    returns the batch, as PyTorch's. Batches are made in this process (num_workers=0 only).
+    returns the batch, as PyTorch's (default_collate otherwise). An IterableDataset is batched
+    in the order it yields (no sampler, no shuffle). Batches are made in this process
+    (num_workers=0 only).
     """
 
     def __init__(self, dataset, batch_size: int | None = 1, shuffle: bool = False,
@@ -28,7 +31,14 @@ class DataLoader:
         if num_workers != 0:
             raise ValueError(f"DataLoader: num_workers={num_workers}: batches are made in this "
                              "process only (num_workers=0)")
-        if batch_sampler is not None:
+        self.iterable = isinstance(dataset, IterableDataset)
+        if self.iterable:
+            if shuffle or sampler is not None or batch_sampler is not None:
+                raise ValueError("DataLoader: an IterableDataset takes no shuffle, sampler or "
+                                 "batch_sampler (it yields its own order)")
+            if batch_size is None or batch_size < 1:
+                raise ValueError(f"DataLoader: batch_size must be positive, got {batch_size}")
+        elif batch_sampler is not None:
             if batch_size != 1 or shuffle or sampler is not None or drop_last:
                 raise ValueError("DataLoader: batch_sampler excludes batch_size, shuffle, "
                                  "sampler and drop_last")
@@ -47,9 +57,15 @@ class DataLoader:
         self.generator, self.collate_fn = generator, collate_fn
 
     def __len__(self) -> int:
+        if self.iterable:
+            n = len(self.dataset)  # TypeError where the stream has no length, as PyTorch's
+            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
         return len(self.batch_sampler)
 
     def __iter__(self):
+        if self.iterable:
+            yield from self._stream()
+            return
         for idx in self.batch_sampler:
             if self.collate_fn is not None:
                 yield self.collate_fn([self.dataset[int(i)] for i in idx])
@@ -58,13 +74,39 @@ class DataLoader:
             if hasattr(self.dataset, "get_batch"):
                 batch = self.dataset.get_batch(np.asarray(idx, dtype=np.int64))
             if batch is None:
-                batch = _collate([self.dataset[int(i)] for i in idx])
+                batch = default_collate([self.dataset[int(i)] for i in idx])
             yield batch
 
+    def _stream(self):
+        collate = self.collate_fn or default_collate
+        samples = []
+        for sample in self.dataset:
+            samples.append(sample)
+            if len(samples) == self.batch_size:
+                yield collate(samples)
+                samples = []
+        if samples and not self.drop_last:
+            yield collate(samples)
 
-def _collate(samples):
+
+def default_collate(samples):
+    """A list of samples as one batch (PyTorch's default_collate): tensors, arrays and numbers
+    stacked along a new first dim (Python ints give int64, floats float64, as PyTorch's),
+    tuples and lists collated per position, dicts per key; strings stay a list."""
     first = samples[0]
+    if isinstance(first, dict):
+        return {k: default_collate([s[k] for s in samples]) for k in first}
     if isinstance(first, (tuple, list)):
-        return tuple(_collate([s[i] for s in samples]) for i in range(len(first)))
+        if any(len(s) != len(first) for s in samples):
+            raise ValueError("default_collate: samples have different lengths")
+        return tuple(default_collate([s[i] for s in samples]) for i in range(len(first)))
+    if isinstance(first, (str, bytes)):
+        return list(samples)
     arrays = [s.detach().numpy() if isinstance(s, tg.Tensor) else np.asarray(s) for s in samples]
-    return tg.tensor(np.stack(arrays))
+    try:
+        return tg.tensor(np.stack(arrays))
+    except ValueError:
+        shapes = sorted({a.shape for a in arrays})
+        raise ValueError(f"default_collate: samples of shapes {shapes} do not stack into a "
+                         "batch; pad them (nn.utils.rnn.pad_sequence) or pass a collate_fn"
+                         ) from None

@@ -21,6 +21,21 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
+class IterableDataset(Dataset):
+    """A stream of samples: subclasses define __iter__ (PyTorch's IterableDataset). DataLoader
+    batches it in the order it yields, with no sampler and no shuffling."""
+
+    def __iter__(self):
+        raise NotImplementedError
+
+    def __getitem__(self, index):
+        raise TypeError(f"{type(self).__name__} is an IterableDataset: iterate it, it has no "
+                        "indices")
+
+    def __add__(self, other):
+        raise TypeError("IterableDatasets do not concatenate with +")
+
+
 class TensorDataset(Dataset):
     """Samples are rows of equally long arrays/tensors: ds[i] == (x[i], y[i]). Batches are read
     with one fancy index per array (get_batch), not one call per sample."""

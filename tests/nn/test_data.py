@@ -214,3 +214,40 @@ def test_pad_sequence_pads_and_routes_gradients():
     (out * 3.0).sum().backward()
     assert np.array_equal(a.grad.numpy(), np.full((3, 2), 3.0))
     assert np.array_equal(b.grad.numpy(), np.full((1, 2), 3.0))
+
+
+def test_iterable_dataset_batches_in_its_order():
+    class Squares(nn.data.IterableDataset):
+        def __init__(self, n):
+            self.n = n
+
+        def __iter__(self):
+            for i in range(self.n):
+                yield np.array([i, i * i], dtype=np.float32), i % 2
+
+        def __len__(self):
+            return self.n
+
+    batches = list(nn.data.DataLoader(Squares(7), batch_size=3))
+    assert [len(b[1]) for b in batches] == [3, 3, 1]
+    np.testing.assert_array_equal(batches[1][0].numpy(), [[3, 9], [4, 16], [5, 25]])
+    assert batches[0][1].dtype == np.int64 and batches[0][1].tolist() == [0, 1, 0]
+    loader = nn.data.DataLoader(Squares(7), batch_size=3, drop_last=True)
+    assert len(loader) == 2 and len(list(loader)) == 2
+    assert len(nn.data.DataLoader(Squares(7), batch_size=3)) == 3
+    with pytest.raises(ValueError, match="no shuffle, sampler"):
+        nn.data.DataLoader(Squares(3), shuffle=True)
+    with pytest.raises(TypeError, match="no indices"):
+        Squares(3)[0]
+
+
+def test_default_collate_follows_pytorchs_rules():
+    batch = nn.data.default_collate([
+        {"x": np.ones(2, dtype=np.float32), "label": 1, "name": "a", "w": 0.5},
+        {"x": np.zeros(2, dtype=np.float32), "label": 2, "name": "b", "w": 1.5},
+    ])
+    assert batch["x"].shape == (2, 2) and batch["x"].dtype == np.float32
+    assert batch["label"].dtype == np.int64 and batch["label"].tolist() == [1, 2]
+    assert batch["w"].dtype == np.float64 and batch["name"] == ["a", "b"]
+    with pytest.raises(ValueError, match=r"shapes \[\(2,\), \(3,\)\] do not stack"):
+        nn.data.default_collate([np.ones(2), np.ones(3)])
