@@ -1,5 +1,5 @@
-"""PyTorch's torch.nn.utils helpers: gradient clipping, flat parameter vectors, and rnn
-(pad_sequence)."""
+"""PyTorch's torch.nn.utils helpers: gradient clipping, flat parameter vectors, rnn
+(pad_sequence), parametrize and parametrizations (weight_norm, spectral_norm)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import numpy as np
 import tensorgrad as tg
 
 from ..optim.optimizer import clip_grad_norm_
-from . import rnn
+from . import parametrizations, parametrize, rnn
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector",
-           "vector_to_parameters", "rnn"]
+           "vector_to_parameters", "rnn", "parametrize", "parametrizations"]
 
 
 def _listed(parameters) -> list:
