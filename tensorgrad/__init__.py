@@ -11,6 +11,7 @@ from . import (
     _methods,  # noqa: F401  (attaches Tensor methods)
     autograd,
     cuda,
+    distributions,
     linalg,
     testing,
 )

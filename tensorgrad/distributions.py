@@ -1,0 +1,353 @@
+"""tensorgrad.distributions: PyTorch's torch.distributions for the common cases, built from
+tensor ops, so log_prob, entropy, kl_divergence and rsample are differentiable in the
+parameters (the reparameterisation trick of VAEs and the score function of REINFORCE).
+
+Normal, Uniform, Bernoulli, Categorical, MultivariateNormal, Independent; kl_divergence for
+Normal, Bernoulli, Categorical and MultivariateNormal pairs. Parameters broadcast to a
+batch_shape; sample(sample_shape) returns sample_shape + batch_shape + event_shape.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import linalg
+from .creation import rand, randn
+from .errors import ShapeError, shape_str
+from .ops.shape import broadcast_to
+from .tensor import Tensor
+
+__all__ = ["Distribution", "Normal", "Uniform", "Bernoulli", "Categorical",
+           "MultivariateNormal", "Independent", "kl_divergence"]
+
+
+def _tensor(value, like=None) -> Tensor:
+    if isinstance(value, Tensor):
+        return value
+    dtype = like.dtype if isinstance(like, Tensor) and like.dtype.kind == "f" else None
+    return Tensor(np.asarray(value, dtype=dtype or np.float32))
+
+
+def _broadcast(*values):
+    tensors = [_tensor(v) for v in values]
+    like = next((t for t in tensors if t.dtype.kind == "f"), tensors[0])
+    tensors = [t if t.dtype == like.dtype else t.to(like.dtype) for t in tensors]
+    try:
+        shape = np.broadcast_shapes(*(tuple(t.shape) for t in tensors))
+    except ValueError:
+        raise ShapeError("distributions: parameters of shapes "
+                         f"{', '.join(shape_str(t.shape) for t in tensors)} do not broadcast"
+                         ) from None
+    return [t if tuple(t.shape) == shape else broadcast_to(t, shape) for t in tensors]
+
+
+class Distribution:
+    """batch_shape, event_shape, sample / rsample, log_prob, entropy, mean, variance."""
+
+    has_rsample = False
+    batch_shape: tuple = ()
+    event_shape: tuple = ()
+
+    def _extended(self, sample_shape) -> tuple:
+        return tuple(sample_shape) + tuple(self.batch_shape) + tuple(self.event_shape)
+
+    def sample(self, sample_shape=()) -> Tensor:
+        """A draw, not differentiable (its gradient is what REINFORCE estimates)."""
+        return self._draw(tuple(sample_shape)).detach()
+
+    def rsample(self, sample_shape=()) -> Tensor:
+        """A reparameterised draw: differentiable in the parameters."""
+        if not self.has_rsample:
+            raise NotImplementedError(f"{type(self).__name__} has no reparameterised sample "
+                                      "(rsample); use sample with a score-function estimator")
+        return self._draw(tuple(sample_shape))
+
+    @property
+    def stddev(self) -> Tensor:
+        return self.variance.sqrt()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(batch_shape={self.batch_shape}, " \
+               f"event_shape={self.event_shape})"
+
+
+class Normal(Distribution):
+    """N(loc, scale^2)."""
+
+    has_rsample = True
+
+    def __init__(self, loc, scale):
+        self.loc, self.scale = _broadcast(loc, scale)
+        if np.any(self.scale.detach().numpy() <= 0):
+            raise ValueError("Normal: scale must be positive")
+        self.batch_shape = tuple(self.loc.shape)
+
+    def _draw(self, sample_shape):
+        eps = randn(self._extended(sample_shape), dtype=self.loc.dtype, device=self.loc.device)
+        return self.loc + eps * self.scale
+
+    def log_prob(self, value) -> Tensor:
+        value = _tensor(value, self.loc)
+        z = (value - self.loc) / self.scale
+        return -0.5 * z * z - self.scale.log() - 0.5 * math.log(2 * math.pi)
+
+    def entropy(self) -> Tensor:
+        return 0.5 + 0.5 * math.log(2 * math.pi) + self.scale.log()
+
+    def cdf(self, value) -> Tensor:
+        value = _tensor(value, self.loc)
+        return 0.5 * (1 + ((value - self.loc) / (self.scale * math.sqrt(2))).erf())
+
+    @property
+    def mean(self) -> Tensor:
+        return self.loc
+
+    @property
+    def variance(self) -> Tensor:
+        return self.scale * self.scale
+
+
+class Uniform(Distribution):
+    """Uniform on [low, high)."""
+
+    has_rsample = True
+
+    def __init__(self, low, high):
+        self.low, self.high = _broadcast(low, high)
+        if np.any(self.low.detach().numpy() >= self.high.detach().numpy()):
+            raise ValueError("Uniform: low must be below high")
+        self.batch_shape = tuple(self.low.shape)
+
+    def _draw(self, sample_shape):
+        u = rand(self._extended(sample_shape), dtype=self.low.dtype, device=self.low.device)
+        return self.low + u * (self.high - self.low)
+
+    def log_prob(self, value) -> Tensor:
+        value = _tensor(value, self.low)
+        inside = (value >= self.low) & (value < self.high)
+        log_density = -(self.high - self.low).log()
+        return log_density.where(inside, -math.inf)
+
+    def entropy(self) -> Tensor:
+        return (self.high - self.low).log()
+
+    @property
+    def mean(self) -> Tensor:
+        return (self.low + self.high) / 2
+
+    @property
+    def variance(self) -> Tensor:
+        return (self.high - self.low) ** 2 / 12
+
+
+def _logits_from_probs(probs, eps_floor=True):
+    p = probs.clamp(min=float(np.finfo(probs.dtype).tiny)) if eps_floor else probs
+    return p.log()
+
+
+class Bernoulli(Distribution):
+    """1 with probability probs (or sigmoid(logits)), else 0."""
+
+    def __init__(self, probs=None, logits=None):
+        if (probs is None) == (logits is None):
+            raise ValueError("Bernoulli: give exactly one of probs and logits")
+        if probs is not None:
+            (self.probs,) = _broadcast(probs)
+            self.logits = _logits_from_probs(self.probs) - _logits_from_probs(1 - self.probs)
+        else:
+            (self.logits,) = _broadcast(logits)
+            self.probs = self.logits.sigmoid()
+        self.batch_shape = tuple(self.probs.shape)
+
+    def _draw(self, sample_shape):
+        u = rand(self._extended(sample_shape), dtype=self.probs.dtype, device=self.probs.device)
+        return (u < self.probs.detach()).to(self.probs.dtype)
+
+    def log_prob(self, value) -> Tensor:
+        value = _tensor(value, self.logits)
+        # -BCE with logits, stable: value * l - softplus(l)
+        return value * self.logits - _softplus(self.logits)
+
+    def entropy(self) -> Tensor:
+        return _softplus(self.logits) - self.probs * self.logits
+
+    @property
+    def mean(self) -> Tensor:
+        return self.probs
+
+    @property
+    def variance(self) -> Tensor:
+        return self.probs * (1 - self.probs)
+
+
+def _softplus(x: Tensor) -> Tensor:
+    return x.clamp(min=0) + (-x.abs()).exp().log1p()
+
+
+class Categorical(Distribution):
+    """Category k with probability probs[..., k] (or softmax(logits)[..., k]); probs need not be
+    normalised."""
+
+    def __init__(self, probs=None, logits=None):
+        if (probs is None) == (logits is None):
+            raise ValueError("Categorical: give exactly one of probs and logits")
+        if probs is not None:
+            probs = _tensor(probs)
+            self.probs = probs / probs.sum(-1, keepdim=True)
+            self.logits = _logits_from_probs(self.probs)
+        else:
+            logits = _tensor(logits)
+            self.logits = logits - logits.logsumexp(-1, keepdim=True)
+            self.probs = self.logits.exp()
+        if self.probs.ndim < 1:
+            raise ShapeError("Categorical: probs/logits need a last dim of categories")
+        self.batch_shape = tuple(self.probs.shape[:-1])
+        self.num_categories = self.probs.shape[-1]
+
+    def _draw(self, sample_shape):
+        from .creation import multinomial
+
+        flat = self.probs.detach().reshape(-1, self.num_categories)
+        n = int(np.prod(sample_shape)) if sample_shape else 1
+        draws = multinomial(flat, n, replacement=True)  # (batch, n)
+        return draws.mT.reshape(tuple(sample_shape) + tuple(self.batch_shape))
+
+    def log_prob(self, value) -> Tensor:
+        value = _tensor(value)
+        if value.dtype.kind not in "iu":
+            value = value.to(np.int64)
+        shape = np.broadcast_shapes(tuple(value.shape), self.batch_shape)
+        logits = broadcast_to(self.logits, shape + (self.num_categories,))
+        index = broadcast_to(value, shape).unsqueeze(-1)
+        return logits.gather(-1, index).squeeze(-1)
+
+    def entropy(self) -> Tensor:
+        return -(self.probs * self.logits).sum(-1)
+
+    @property
+    def mean(self) -> Tensor:
+        raise NotImplementedError("Categorical: the mean of categories is undefined")
+
+
+class MultivariateNormal(Distribution):
+    """N(loc, covariance_matrix), or given scale_tril (the Cholesky factor L, covariance L L^T)
+    or precision_matrix; event_shape (d,)."""
+
+    has_rsample = True
+
+    def __init__(self, loc, covariance_matrix=None, precision_matrix=None, scale_tril=None):
+        given = [m is not None for m in (covariance_matrix, precision_matrix, scale_tril)]
+        if sum(given) != 1:
+            raise ValueError("MultivariateNormal: give exactly one of covariance_matrix, "
+                             "precision_matrix and scale_tril")
+        loc = _tensor(loc)
+        if scale_tril is not None:
+            tril = _tensor(scale_tril, loc)
+        elif covariance_matrix is not None:
+            tril = linalg.cholesky(_tensor(covariance_matrix, loc))
+        else:
+            tril = linalg.cholesky(linalg.inv(_tensor(precision_matrix, loc)))
+        d = loc.shape[-1]
+        if tril.shape[-2:] != (d, d):
+            raise ShapeError(f"MultivariateNormal: loc {shape_str(loc.shape)} and a "
+                             f"{shape_str(tril.shape)} scale do not agree")
+        batch = np.broadcast_shapes(tuple(loc.shape[:-1]), tuple(tril.shape[:-2]))
+        self.loc = broadcast_to(loc, batch + (d,))
+        self.scale_tril = broadcast_to(tril, batch + (d, d))
+        self.batch_shape, self.event_shape = batch, (d,)
+
+    def _draw(self, sample_shape):
+        eps = randn(self._extended(sample_shape), dtype=self.loc.dtype, device=self.loc.device)
+        return self.loc + (self.scale_tril @ eps.unsqueeze(-1)).squeeze(-1)
+
+    def _half_log_det(self) -> Tensor:
+        from .ops.functions import diagonal
+
+        return diagonal(self.scale_tril, 0, -2, -1).abs().log().sum(-1)
+
+    def log_prob(self, value) -> Tensor:
+        diff = _tensor(value, self.loc) - self.loc
+        shape = tuple(diff.shape[:-1])
+        tril = broadcast_to(self.scale_tril, shape + self.event_shape * 2)
+        z = linalg.solve(tril, diff.unsqueeze(-1)).squeeze(-1)
+        d = self.event_shape[0]
+        return -0.5 * (z * z).sum(-1) - self._half_log_det() - 0.5 * d * math.log(2 * math.pi)
+
+    def entropy(self) -> Tensor:
+        d = self.event_shape[0]
+        return 0.5 * d * (1 + math.log(2 * math.pi)) + self._half_log_det()
+
+    @property
+    def covariance_matrix(self) -> Tensor:
+        return self.scale_tril @ self.scale_tril.mT
+
+    @property
+    def mean(self) -> Tensor:
+        return self.loc
+
+    @property
+    def variance(self) -> Tensor:
+        return (self.scale_tril ** 2).sum(-1)
+
+
+class Independent(Distribution):
+    """base's last reinterpreted_batch_ndims batch dims as event dims: log_prob and entropy sum
+    over them (a diagonal Gaussian as Independent(Normal(mu, sigma), 1))."""
+
+    def __init__(self, base_distribution: Distribution, reinterpreted_batch_ndims: int):
+        k = reinterpreted_batch_ndims
+        if not 0 <= k <= len(base_distribution.batch_shape):
+            raise ValueError(f"Independent: reinterpreted_batch_ndims {k} exceeds the base's "
+                             f"batch_shape {base_distribution.batch_shape}")
+        self.base, self.k = base_distribution, k
+        batch = tuple(base_distribution.batch_shape)
+        self.batch_shape = batch[:len(batch) - k]
+        self.event_shape = batch[len(batch) - k:] + tuple(base_distribution.event_shape)
+        self.has_rsample = base_distribution.has_rsample
+
+    def _draw(self, sample_shape):
+        return self.base._draw(sample_shape)
+
+    def _sum(self, t: Tensor) -> Tensor:
+        return t.sum(tuple(range(-self.k, 0))) if self.k else t
+
+    def log_prob(self, value) -> Tensor:
+        return self._sum(self.base.log_prob(value))
+
+    def entropy(self) -> Tensor:
+        return self._sum(self.base.entropy())
+
+    @property
+    def mean(self) -> Tensor:
+        return self.base.mean
+
+    @property
+    def variance(self) -> Tensor:
+        return self.base.variance
+
+
+def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
+    """KL(p || q) in closed form, batched, for two Normals, Bernoullis, Categoricals,
+    MultivariateNormals, or Independents of a pair of those with the same reinterpreted dims."""
+    if isinstance(p, Independent) and isinstance(q, Independent) and p.k == q.k:
+        return p._sum(kl_divergence(p.base, q.base))
+    if isinstance(p, Normal) and isinstance(q, Normal):
+        ratio = (p.scale / q.scale) ** 2
+        return 0.5 * (ratio + ((p.loc - q.loc) / q.scale) ** 2 - 1 - ratio.log())
+    if isinstance(p, Bernoulli) and isinstance(q, Bernoulli):
+        return (p.probs * (_softplus(-q.logits) - _softplus(-p.logits))
+                + (1 - p.probs) * (_softplus(q.logits) - _softplus(p.logits)))
+    if isinstance(p, Categorical) and isinstance(q, Categorical):
+        return (p.probs * (p.logits - q.logits)).sum(-1)
+    if isinstance(p, MultivariateNormal) and isinstance(q, MultivariateNormal):
+        d = p.event_shape[0]
+        shape = np.broadcast_shapes(p.batch_shape, q.batch_shape) + (d, d)
+        q_tril = broadcast_to(q.scale_tril, shape)
+        m = linalg.solve(q_tril, broadcast_to(p.scale_tril, shape))  # L_q^-1 L_p
+        diff = linalg.solve(q_tril, (q.loc - p.loc).unsqueeze(-1)).squeeze(-1)
+        return (q._half_log_det() - p._half_log_det()
+                + 0.5 * ((m * m).sum((-2, -1)) + (diff * diff).sum(-1) - d))
+    raise NotImplementedError(f"kl_divergence: no closed form for {type(p).__name__} and "
+                              f"{type(q).__name__}")
