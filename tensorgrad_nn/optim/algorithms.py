@@ -278,3 +278,33 @@ class Adadelta(Optimizer):
         delta = (a + eps).sqrt() / (s + eps).sqrt() * g
         a.mul_(rho).add_(delta * delta, alpha=1 - rho)
         p.add_(delta, alpha=-group["lr"])
+
+
+class Rprop(Optimizer):
+    """Resilient backpropagation (PyTorch's Rprop): each element's step size grows by etas[1]
+    while its gradient keeps its sign and shrinks by etas[0] when it flips (that step skips the
+    update), clamped to step_sizes; p -= sign(g) * step size."""
+
+    default_lr = 0.01
+
+    def __init__(self, params=None, lr: float | None = None, etas=(0.5, 1.2),
+                 step_sizes=(1e-6, 50.0)):
+        if not 0 < etas[0] < 1 < etas[1]:
+            raise ValueError(f"Rprop: etas must satisfy 0 < etaminus < 1 < etaplus, got {etas}")
+        super().__init__(params, dict(lr=lr, etas=tuple(etas), step_sizes=tuple(step_sizes)))
+
+    def _update(self, p, g, state, group):
+        minus, plus = group["etas"]
+        low, high = group["step_sizes"]
+        if not state:
+            state["step"] = 0
+            state["prev"] = tg.zeros_like(p)
+            state["step_size"] = tg.full_like(p, group["lr"])
+        state["step"] += 1
+        sign = (g * state["prev"]).sign()
+        factor = tg.where(sign > 0, tg.full_like(p, plus),
+                          tg.where(sign < 0, tg.full_like(p, minus), tg.ones_like(p)))
+        state["step_size"].mul_(factor).clamp_(low, high)
+        g = tg.where(sign < 0, tg.zeros_like(g), g)
+        p.sub_(g.sign() * state["step_size"])
+        state["prev"].copy_(g)

@@ -369,3 +369,75 @@ def test_cyclic_lr_and_momentum_follow_the_triangle(mode):
     assert adam.param_groups[0]["betas"][0] == 0.9 and adam.param_groups[0]["lr"] == 0.1
     with pytest.raises(ValueError, match="mode must be"):
         nn.optim.lr_scheduler.CyclicLR(opt, 0.1, 1.0, mode="sawtooth")
+
+
+def test_rprop_follows_its_sign_rule():
+    """Step sizes grow by 1.2 while the gradient keeps its sign, shrink by 0.5 (and skip the
+    step) when it flips, clamped to [1e-6, 50]: the rule written out in numpy."""
+    scale = np.array([1.0, 3.0, 0.5])
+    p = nn.Parameter(tg.tensor([1.0, -2.0, 0.5], dtype=tg.float64))
+    opt = nn.optim.Rprop([p], lr=0.05)
+    w, prev, size = np.array([1.0, -2.0, 0.5]), np.zeros(3), np.full(3, 0.05)
+    for _ in range(12):
+        opt.zero_grad()
+        ((p ** 2 * tg.tensor(scale)).sum() + p.sin().sum()).backward()
+        opt.step()
+        g = 2 * w * scale + np.cos(w)
+        s = np.sign(g * prev)
+        size = np.clip(size * np.where(s > 0, 1.2, np.where(s < 0, 0.5, 1.0)), 1e-6, 50)
+        g = np.where(s < 0, 0.0, g)
+        w = w - np.sign(g) * size
+        prev = g
+        np.testing.assert_allclose(p.detach().numpy(), w, rtol=1e-13)
+    with pytest.raises(ValueError, match="etas"):
+        nn.optim.Rprop([p], etas=(1.5, 1.2))
+
+
+def test_averaged_model_swa_and_ema_and_swalr():
+    tg.manual_seed(0)
+    model = nn.Linear(2, 2)
+    swa = nn.optim.swa_utils.AveragedModel(model)
+    ema = nn.optim.swa_utils.AveragedModel(
+        model, avg_fn=nn.optim.swa_utils.get_ema_avg_fn(0.9))
+    history = []
+    for k in range(4):
+        with tg.no_grad():
+            model.weight.add_(float(k + 1))
+        history.append(model.weight.detach().numpy().copy())
+        swa.update_parameters(model)
+        ema.update_parameters(model)
+    np.testing.assert_allclose(swa.module.weight.detach().numpy(), np.mean(history, 0),
+                               rtol=1e-6)
+    expected = history[0]
+    for h in history[1:]:
+        expected = 0.9 * expected + 0.1 * h
+    np.testing.assert_allclose(ema.module.weight.detach().numpy(), expected, rtol=1e-6)
+    assert int(swa.n_averaged.item()) == 4
+    x = tg.randn(3, 2)
+    np.testing.assert_allclose(swa(x).detach().numpy(), swa.module(x).detach().numpy())
+    # SWALR: cosine from the lr to swa_lr over 4 epochs, then hold
+    p = nn.Parameter(tg.ones(1))
+    opt = nn.optim.SGD([p], lr=1.0)
+    sched = nn.optim.swa_utils.SWALR(opt, swa_lr=0.05, anneal_epochs=4)
+    lrs = []
+    for _ in range(6):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    alpha = [(1 - math.cos(math.pi * t / 4)) / 2 for t in range(5)]
+    np.testing.assert_allclose(lrs, [0.05 * a + 1.0 * (1 - a) for a in alpha] + [0.05])
+
+
+def test_update_bn_recomputes_running_statistics_over_the_loader():
+    rng = np.random.default_rng(1)
+    data = rng.standard_normal((40, 3)).astype(np.float32) * [1.0, 2.0, 0.5] + [0.0, 1.0, -1.0]
+    model = nn.Sequential(nn.BatchNorm1d(3))
+    model.eval()
+    loader = nn.data.DataLoader(nn.data.TensorDataset(data, np.zeros(40)), batch_size=10)
+    nn.optim.swa_utils.update_bn(loader, model)
+    bn = model[0]
+    batches = data.reshape(4, 10, 3)
+    np.testing.assert_allclose(bn.running_mean.numpy(), batches.mean(1).mean(0), rtol=1e-5)
+    np.testing.assert_allclose(bn.running_var.numpy(), batches.var(1, ddof=1).mean(0),
+                               rtol=1e-5)
+    assert bn.momentum == 0.1 and not model.training
