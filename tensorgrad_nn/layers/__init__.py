@@ -22,6 +22,7 @@ from .activation import (
     Sigmoid,
     SiLU,
     Softmax,
+    Softmax2d,
     Softmin,
     Softplus,
     Softshrink,
@@ -89,6 +90,8 @@ from .shape import (
     Unflatten,
     Unfold,
     Upsample,
+    UpsamplingBilinear2d,
+    UpsamplingNearest2d,
     ZeroPad2d,
 )
 
@@ -99,6 +102,7 @@ __all__ = [
     "LayerNorm", "AdaptiveAvgPool2d", "AvgPool2d", "GlobalAvgPool2d", "MaxPool2d", "MeanPooling",
     "Flatten", "Reshape", "SELU", "Hardtanh", "LogSigmoid", "Mish", "ReLU6", "SiLU", "Softplus",
     "Softsign", "Conv1d", "AvgPool1d", "MaxPool1d", "Upsample", "RNN", "LSTM", "GRU",
+    "Softmax2d", "UpsamplingNearest2d", "UpsamplingBilinear2d",
     "CELU", "GLU", "Hardshrink", "Hardsigmoid", "Hardswish", "PReLU", "Softmin", "Softshrink",
     "Tanhshrink", "Threshold", "MultiheadAttention", "TransformerDecoder",
     "TransformerDecoderLayer", "TransformerEncoder", "TransformerEncoderLayer", "Dropout1d",

@@ -236,6 +236,16 @@ class Tanh(Module):
         return tg.tanh(x)
 
 
+class Softmax2d(Module):
+    """Softmax over the channels of (N, C, H, W) or (C, H, W) input, at every location."""
+
+    def forward(self, x):
+        if x.ndim not in (3, 4):
+            raise tg.ShapeError(f"Softmax2d: expected (N, C, H, W) or (C, H, W) input, got "
+                                f"shape {tuple(x.shape)}")
+        return x.softmax(-3)
+
+
 class Softmax(Module):
     """exp(x) / sum(exp(x)) along dim (the last by default)."""
 

@@ -644,3 +644,23 @@ def test_triplet_loss_with_a_custom_distance():
     got = nn.functional.triplet_margin_with_distance_loss(
         tg.tensor(a), tg.tensor(p), tg.tensor(n), distance_function=cosine_distance, margin=0.5)
     assert np.isclose(got.item(), np.maximum(np_cos(a, p) - np_cos(a, n) + 0.5, 0).mean())
+
+
+def test_softmax2d_and_the_upsampling_aliases():
+    from scipy import ndimage
+
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((2, 3, 4, 5))
+    e = np.exp(x - x.max(1, keepdims=True))
+    np.testing.assert_allclose(nn.Softmax2d()(tg.tensor(x)).numpy(), e / e.sum(1, keepdims=True),
+                               rtol=1e-12)
+    np.testing.assert_allclose(nn.UpsamplingNearest2d(scale_factor=2)(tg.tensor(x)).numpy(),
+                               x.repeat(2, 2).repeat(2, 3))
+    up = nn.UpsamplingBilinear2d(size=(7, 9))(tg.tensor(x)).numpy()
+    rows, cols = np.meshgrid(np.linspace(0, 3, 7), np.linspace(0, 4, 9), indexing="ij")
+    for n in range(2):
+        for c in range(3):  # align_corners=True: the corners map onto the corners
+            ref = ndimage.map_coordinates(x[n, c], [rows, cols], order=1)
+            np.testing.assert_allclose(up[n, c], ref, rtol=1e-12, atol=1e-12)
+    with pytest.raises(tg.ShapeError, match="Softmax2d"):
+        nn.Softmax2d()(tg.ones(2, 3))
