@@ -13,6 +13,7 @@ from . import (
     cuda,
     distributions,
     linalg,
+    special,
     testing,
 )
 from .autograd import (
@@ -174,6 +175,7 @@ from .ops.shape import (
     transpose,
     unsqueeze,
 )
+from .ops.special import digamma, erfinv, lgamma, polygamma
 from .random import initial_seed, manual_seed
 from .tensor import Tensor
 

@@ -15,6 +15,7 @@ from .ops import (
     pooling,
     reduction,
     shape,
+    special,
 )
 from .tensor import Tensor
 
@@ -290,6 +291,10 @@ def _new_tensor(self, data, dtype=None, device=None, requires_grad: bool = False
     return out.requires_grad_() if requires_grad else out
 
 
+Tensor.lgamma = special.lgamma
+Tensor.digamma = special.digamma
+Tensor.erfinv = special.erfinv
+Tensor.polygamma = lambda self, n: special.polygamma(n, self)
 Tensor.bernoulli = lambda self, p=None: creation.bernoulli(self, p)
 Tensor.multinomial = lambda self, num_samples, replacement=False: creation.multinomial(
     self, num_samples, replacement)

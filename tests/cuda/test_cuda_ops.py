@@ -348,3 +348,16 @@ def test_linalg_on_cuda_matches_cpu():
     np.testing.assert_allclose(o_cuda, o_cpu, rtol=1e-5)
     for a, c in zip(g_cuda, g_cpu):
         np.testing.assert_allclose(a, c, rtol=1e-4, atol=1e-5)
+
+
+def test_special_functions_on_cuda_match_cpu():
+    x = np.array([0.3, 2.5, -1.7, 7.0], dtype=np.float32)
+    results = {}
+    for device in ("cpu", "cuda"):
+        t = tg.tensor(x, device=device, requires_grad=True)
+        out = (t.lgamma() + t.digamma() + tg.polygamma(2, t) + (t / 10).erfinv()).sum()
+        assert out.device == device
+        out.backward()
+        results[device] = (out.item(), t.grad.numpy())
+    np.testing.assert_allclose(results["cuda"][0], results["cpu"][0], rtol=1e-5)
+    np.testing.assert_allclose(results["cuda"][1], results["cpu"][1], rtol=1e-5)

@@ -22,6 +22,10 @@ _LAZY = {
     "tanh_backward": "fused",
     "erf": "fused",
     "adam_step": "fused",
+    "lgamma": "special",
+    "digamma": "special",
+    "polygamma": "special",
+    "erfinv": "special",
 }
 
 

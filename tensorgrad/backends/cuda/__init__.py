@@ -46,8 +46,20 @@ def check_available() -> None:
 
 def _load() -> None:
     """Import the kernel modules and export their functions from this package."""
-    from . import conv, elementwise, indexing, linalg, memory, pooling, reduction, rng, shape
+    from . import (
+        conv,
+        elementwise,
+        indexing,
+        linalg,
+        memory,
+        pooling,
+        reduction,
+        rng,
+        shape,
+        special,
+    )
 
-    for module in (memory, rng, elementwise, reduction, shape, indexing, linalg, conv, pooling):
+    for module in (memory, rng, elementwise, reduction, shape, indexing, linalg, conv, pooling,
+                   special):
         for name in module.__all__:
             globals()[name] = getattr(module, name)
