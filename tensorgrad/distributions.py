@@ -2,8 +2,10 @@
 tensor ops, so log_prob, entropy, kl_divergence and rsample are differentiable in the
 parameters (the reparameterisation trick of VAEs and the score function of REINFORCE).
 
-Normal, Uniform, Bernoulli, Categorical, MultivariateNormal, Independent; kl_divergence for
-Normal, Bernoulli, Categorical and MultivariateNormal pairs. Parameters broadcast to a
+Normal, Uniform, Bernoulli, Categorical, MultivariateNormal, Independent, Exponential, Laplace,
+LogNormal (all with rsample where PyTorch has it), Gamma, Beta, Dirichlet, Poisson (sample
+only); kl_divergence for pairs of one family (Normal, Bernoulli, Categorical,
+MultivariateNormal, Exponential, Gamma, Beta, Dirichlet, Poisson). Parameters broadcast to a
 batch_shape; sample(sample_shape) returns sample_shape + batch_shape + event_shape.
 """
 
@@ -20,7 +22,8 @@ from .ops.shape import broadcast_to
 from .tensor import Tensor
 
 __all__ = ["Distribution", "Normal", "Uniform", "Bernoulli", "Categorical",
-           "MultivariateNormal", "Independent", "kl_divergence"]
+           "MultivariateNormal", "Independent", "Exponential", "Laplace", "LogNormal", "Gamma",
+           "Beta", "Dirichlet", "Poisson", "kl_divergence"]
 
 
 def _tensor(value, like=None) -> Tensor:
@@ -328,6 +331,266 @@ class Independent(Distribution):
         return self.base.variance
 
 
+def _host_draw(dist, sample_shape, draw):
+    """A draw computed by numpy's generator on the host from the parameters' values (the laws
+    without a reparameterised sampler here), as a constant tensor like the parameters'."""
+    from .random import generator
+
+    params = [t.detach().to("cpu").numpy() for t in dist._params()]
+    shape = tuple(sample_shape) + tuple(dist.batch_shape) + tuple(dist.event_shape)
+    like = dist._params()[0]
+    values = np.asarray(draw(generator(), params, shape), dtype=like.dtype)
+    return Tensor(values, device=like.device)
+
+
+class Exponential(Distribution):
+    """Density rate exp(-rate x) on x >= 0."""
+
+    has_rsample = True
+
+    def __init__(self, rate):
+        (self.rate,) = _broadcast(rate)
+        if np.any(self.rate.detach().numpy() <= 0):
+            raise ValueError("Exponential: rate must be positive")
+        self.batch_shape = tuple(self.rate.shape)
+
+    def _draw(self, sample_shape):
+        u = rand(self._extended(sample_shape), dtype=self.rate.dtype, device=self.rate.device)
+        return -(1 - u).log() / self.rate
+
+    def log_prob(self, value) -> Tensor:
+        value = _tensor(value, self.rate)
+        return (self.rate.log() - self.rate * value).where(value >= 0, -math.inf)
+
+    def entropy(self) -> Tensor:
+        return 1.0 - self.rate.log()
+
+    @property
+    def mean(self) -> Tensor:
+        return 1 / self.rate
+
+    @property
+    def variance(self) -> Tensor:
+        return self.rate ** -2
+
+
+class Laplace(Distribution):
+    """Density exp(-|x - loc| / scale) / (2 scale)."""
+
+    has_rsample = True
+
+    def __init__(self, loc, scale):
+        self.loc, self.scale = _broadcast(loc, scale)
+        if np.any(self.scale.detach().numpy() <= 0):
+            raise ValueError("Laplace: scale must be positive")
+        self.batch_shape = tuple(self.loc.shape)
+
+    def _draw(self, sample_shape):
+        u = rand(self._extended(sample_shape), dtype=self.loc.dtype, device=self.loc.device)
+        u = u - 0.5
+        return self.loc - self.scale * u.sign() * (1 - 2 * u.abs()).log()
+
+    def log_prob(self, value) -> Tensor:
+        value = _tensor(value, self.loc)
+        return -(value - self.loc).abs() / self.scale - (2 * self.scale).log()
+
+    def entropy(self) -> Tensor:
+        return 1 + (2 * self.scale).log()
+
+    @property
+    def mean(self) -> Tensor:
+        return self.loc
+
+    @property
+    def variance(self) -> Tensor:
+        return 2 * self.scale ** 2
+
+
+class LogNormal(Distribution):
+    """exp of a Normal(loc, scale)."""
+
+    has_rsample = True
+
+    def __init__(self, loc, scale):
+        self.base = Normal(loc, scale)
+        self.loc, self.scale = self.base.loc, self.base.scale
+        self.batch_shape = self.base.batch_shape
+
+    def _draw(self, sample_shape):
+        return self.base._draw(sample_shape).exp()
+
+    def log_prob(self, value) -> Tensor:
+        value = _tensor(value, self.loc)
+        log_value = value.where(value > 0, 1.0).log()
+        return (self.base.log_prob(log_value) - log_value).where(value > 0, -math.inf)
+
+    def entropy(self) -> Tensor:
+        return self.base.entropy() + self.loc
+
+    @property
+    def mean(self) -> Tensor:
+        return (self.loc + self.scale ** 2 / 2).exp()
+
+    @property
+    def variance(self) -> Tensor:
+        s2 = self.scale ** 2
+        return (s2.exp() - 1) * (2 * self.loc + s2).exp()
+
+
+class Gamma(Distribution):
+    """Density rate^a x^(a-1) exp(-rate x) / Gamma(a), a the concentration."""
+
+    def __init__(self, concentration, rate):
+        self.concentration, self.rate = _broadcast(concentration, rate)
+        if np.any(self.concentration.detach().numpy() <= 0) or np.any(
+                self.rate.detach().numpy() <= 0):
+            raise ValueError("Gamma: concentration and rate must be positive")
+        self.batch_shape = tuple(self.rate.shape)
+
+    def _params(self):
+        return [self.concentration, self.rate]
+
+    def _draw(self, sample_shape):
+        return _host_draw(self, sample_shape, lambda g, p, shape: g.gamma(p[0], 1 / p[1], shape))
+
+    def log_prob(self, value) -> Tensor:
+        from .special import gammaln, xlogy
+
+        value = _tensor(value, self.rate)
+        a, b = self.concentration, self.rate
+        return xlogy(a, b) + xlogy(a - 1, value) - b * value - gammaln(a)
+
+    def entropy(self) -> Tensor:
+        from .special import digamma, gammaln
+
+        a = self.concentration
+        return a - self.rate.log() + gammaln(a) + (1 - a) * digamma(a)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.concentration / self.rate
+
+    @property
+    def variance(self) -> Tensor:
+        return self.concentration / self.rate ** 2
+
+
+class Dirichlet(Distribution):
+    """On the simplex: density prod x_k^(a_k - 1) / B(a); event_shape (K,)."""
+
+    def __init__(self, concentration):
+        self.concentration = _tensor(concentration)
+        if self.concentration.ndim < 1 or np.any(self.concentration.detach().numpy() <= 0):
+            raise ValueError("Dirichlet: concentration must be positive, with a last dim")
+        self.batch_shape = tuple(self.concentration.shape[:-1])
+        self.event_shape = tuple(self.concentration.shape[-1:])
+
+    def _params(self):
+        return [self.concentration]
+
+    def _draw(self, sample_shape):
+        def draw(g, p, shape):
+            x = g.gamma(np.broadcast_to(p[0], shape))
+            return x / x.sum(-1, keepdims=True)
+        return _host_draw(self, sample_shape, draw)
+
+    def _log_norm(self) -> Tensor:
+        from .special import gammaln
+
+        a = self.concentration
+        return gammaln(a).sum(-1) - gammaln(a.sum(-1))
+
+    def log_prob(self, value) -> Tensor:
+        from .special import xlogy
+
+        value = _tensor(value, self.concentration)
+        return xlogy(self.concentration - 1, value).sum(-1) - self._log_norm()
+
+    def entropy(self) -> Tensor:
+        from .special import digamma
+
+        a = self.concentration
+        a0 = a.sum(-1)
+        k = a.shape[-1]
+        return (self._log_norm() + (a0 - k) * digamma(a0)
+                - ((a - 1) * digamma(a)).sum(-1))
+
+    @property
+    def mean(self) -> Tensor:
+        return self.concentration / self.concentration.sum(-1, keepdim=True)
+
+    @property
+    def variance(self) -> Tensor:
+        a0 = self.concentration.sum(-1, keepdim=True)
+        m = self.concentration / a0
+        return m * (1 - m) / (a0 + 1)
+
+
+class Beta(Distribution):
+    """On (0, 1): density x^(a-1) (1-x)^(b-1) / B(a, b) (a Dirichlet of two)."""
+
+    def __init__(self, concentration1, concentration0):
+        self.concentration1, self.concentration0 = _broadcast(concentration1, concentration0)
+        from .ops.shape import stack
+
+        self._dirichlet = Dirichlet(stack([self.concentration1, self.concentration0], -1))
+        self.batch_shape = tuple(self.concentration1.shape)
+
+    def _params(self):
+        return [self.concentration1, self.concentration0]
+
+    def _draw(self, sample_shape):
+        return _host_draw(self, sample_shape, lambda g, p, shape: g.beta(p[0], p[1], shape))
+
+    def log_prob(self, value) -> Tensor:
+        from .ops.shape import stack
+
+        value = _tensor(value, self.concentration1)
+        return self._dirichlet.log_prob(stack([value, 1 - value], -1))
+
+    def entropy(self) -> Tensor:
+        return self._dirichlet.entropy()
+
+    @property
+    def mean(self) -> Tensor:
+        return self.concentration1 / (self.concentration1 + self.concentration0)
+
+    @property
+    def variance(self) -> Tensor:
+        total = self.concentration1 + self.concentration0
+        return self.concentration1 * self.concentration0 / (total ** 2 * (total + 1))
+
+
+class Poisson(Distribution):
+    """P(k) = rate^k exp(-rate) / k!."""
+
+    def __init__(self, rate):
+        (self.rate,) = _broadcast(rate)
+        if np.any(self.rate.detach().numpy() < 0):
+            raise ValueError("Poisson: rate must be non-negative")
+        self.batch_shape = tuple(self.rate.shape)
+
+    def _params(self):
+        return [self.rate]
+
+    def _draw(self, sample_shape):
+        return _host_draw(self, sample_shape, lambda g, p, shape: g.poisson(p[0], shape))
+
+    def log_prob(self, value) -> Tensor:
+        from .special import gammaln, xlogy
+
+        value = _tensor(value, self.rate)
+        return xlogy(value, self.rate) - self.rate - gammaln(value + 1)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.rate
+
+    @property
+    def variance(self) -> Tensor:
+        return self.rate
+
+
 def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
     """KL(p || q) in closed form, batched, for two Normals, Bernoullis, Categoricals,
     MultivariateNormals, or Independents of a pair of those with the same reinterpreted dims."""
@@ -349,5 +612,27 @@ def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
         diff = linalg.solve(q_tril, (q.loc - p.loc).unsqueeze(-1)).squeeze(-1)
         return (q._half_log_det() - p._half_log_det()
                 + 0.5 * ((m * m).sum((-2, -1)) + (diff * diff).sum(-1) - d))
+    if isinstance(p, Exponential) and isinstance(q, Exponential):
+        ratio = q.rate / p.rate
+        return ratio - ratio.log() - 1
+    if isinstance(p, Poisson) and isinstance(q, Poisson):
+        from .special import xlogy
+
+        return xlogy(p.rate, p.rate) - xlogy(p.rate, q.rate) - p.rate + q.rate
+    if isinstance(p, Gamma) and isinstance(q, Gamma):
+        from .special import digamma, gammaln
+
+        a, b, c, d = p.concentration, p.rate, q.concentration, q.rate
+        return ((a - c) * digamma(a) - gammaln(a) + gammaln(c) + c * (b.log() - d.log())
+                + a * (d - b) / b)
+    if isinstance(p, (Beta, Dirichlet)) and type(p) is type(q):
+        from .special import digamma
+
+        pd = p if isinstance(p, Dirichlet) else p._dirichlet
+        qd = q if isinstance(q, Dirichlet) else q._dirichlet
+        a, c = pd.concentration, qd.concentration
+        a0 = a.sum(-1, keepdim=True)
+        return (qd._log_norm() - pd._log_norm()
+                + ((a - c) * (digamma(a) - digamma(a0))).sum(-1))
     raise NotImplementedError(f"kl_divergence: no closed form for {type(p).__name__} and "
                               f"{type(q).__name__}")

@@ -131,3 +131,95 @@ def test_parameter_errors():
         D.Normal(tg.zeros(3), tg.ones(2))
     with pytest.raises(ValueError, match="exactly one of covariance_matrix"):
         D.MultivariateNormal(tg.zeros(2))
+
+
+def _f64(values):
+    return tg.tensor(np.asarray(values, dtype=np.float64))
+
+
+def test_more_families_match_scipy():
+    x = np.array([0.3, 1.7, 4.0])
+    cases = [
+        (D.Exponential(_f64([0.5, 2.0, 1.0])), x, stats.expon(scale=1 / np.array([0.5, 2, 1]))),
+        (D.Laplace(_f64(0.5), _f64(2.0)), x, stats.laplace(0.5, 2.0)),
+        (D.LogNormal(_f64(0.2), _f64(0.7)), x, stats.lognorm(0.7, scale=np.exp(0.2))),
+        (D.Gamma(_f64(2.5), _f64(1.5)), x, stats.gamma(2.5, scale=1 / 1.5)),
+        (D.Beta(_f64(2.0), _f64(3.5)), np.array([0.1, 0.5, 0.9]), stats.beta(2.0, 3.5)),
+    ]
+    for dist, value, ref in cases:
+        np.testing.assert_allclose(dist.log_prob(_f64(value)).numpy(), ref.logpdf(value),
+                                   rtol=1e-12, err_msg=type(dist).__name__)
+        np.testing.assert_allclose(dist.entropy().numpy(), ref.entropy(), rtol=1e-12,
+                                   err_msg=type(dist).__name__)
+        np.testing.assert_allclose(dist.mean.numpy(), ref.mean(), rtol=1e-12)
+        np.testing.assert_allclose(dist.variance.numpy(), ref.var(), rtol=1e-12)
+    a, v = np.array([1.5, 2.0, 0.7]), np.array([0.2, 0.5, 0.3])
+    dirichlet = D.Dirichlet(_f64(a))
+    np.testing.assert_allclose(dirichlet.log_prob(_f64(v)).numpy(), stats.dirichlet(a).logpdf(v))
+    np.testing.assert_allclose(dirichlet.entropy().numpy(), stats.dirichlet(a).entropy())
+    np.testing.assert_allclose(dirichlet.variance.numpy(), stats.dirichlet(a).var())
+    k = np.array([[0.0, 2.0], [4.0, 3.0]])
+    np.testing.assert_allclose(D.Poisson(_f64([0.5, 3.0])).log_prob(_f64(k)).numpy(),
+                               stats.poisson([0.5, 3.0]).logpmf(k), rtol=1e-12)
+
+
+def test_more_draws_follow_their_laws():
+    tg.manual_seed(5)
+    laws = [(D.Exponential(_f64(2.0)), stats.expon(scale=0.5)),
+            (D.Laplace(_f64(1.0), _f64(0.5)), stats.laplace(1.0, 0.5)),
+            (D.LogNormal(_f64(0.0), _f64(0.5)), stats.lognorm(0.5)),
+            (D.Gamma(_f64(2.5), _f64(1.5)), stats.gamma(2.5, scale=1 / 1.5)),
+            (D.Beta(_f64(2.0), _f64(3.5)), stats.beta(2.0, 3.5))]
+    for dist, ref in laws:
+        draws = dist.sample((3000,)).numpy()
+        assert stats.kstest(draws, ref.cdf).pvalue > ALPHA, type(dist).__name__
+    counts = D.Poisson(_f64(3.0)).sample((3000,)).numpy().astype(int)
+    observed = np.bincount(np.minimum(counts, 8), minlength=9)
+    expected = stats.poisson(3.0).pmf(np.arange(9)) * 3000
+    expected[8] = stats.poisson(3.0).sf(7) * 3000
+    assert stats.chisquare(observed, expected).pvalue > ALPHA
+    simplex = D.Dirichlet(_f64([1.5, 2.0, 0.7])).sample((4000,)).numpy()
+    np.testing.assert_allclose(simplex.sum(1), 1.0)
+    np.testing.assert_allclose(simplex.mean(0), np.array([1.5, 2.0, 0.7]) / 4.2, atol=0.015)
+    rate = _f64([2.0]).requires_grad_()
+    x = D.Exponential(rate).rsample((4,))
+    x.sum().backward()  # x = -log(1 - u) / rate: dx/drate = -x / rate
+    np.testing.assert_allclose(rate.grad.numpy(), [-(x.detach().numpy() / 2.0).sum()])
+
+
+def test_more_kl_divergences_match_numerical_integrals():
+    from scipy import integrate
+
+    def kl_integral(p, q, lo, hi):
+        return integrate.quad(lambda t: p.pdf(t) * (p.logpdf(t) - q.logpdf(t)), lo, hi,
+                              limit=200)[0]
+
+    pairs = [
+        (D.Gamma(_f64(2.5), _f64(1.5)), D.Gamma(_f64(1.2), _f64(0.7)),
+         stats.gamma(2.5, scale=1 / 1.5), stats.gamma(1.2, scale=1 / 0.7), 0, np.inf),
+        (D.Beta(_f64(2.0), _f64(3.5)), D.Beta(_f64(1.3), _f64(1.1)),
+         stats.beta(2.0, 3.5), stats.beta(1.3, 1.1), 0, 1),
+        (D.Exponential(_f64(2.0)), D.Exponential(_f64(0.5)),
+         stats.expon(scale=0.5), stats.expon(scale=2.0), 0, np.inf),
+    ]
+    for p, q, rp, rq, lo, hi in pairs:
+        np.testing.assert_allclose(D.kl_divergence(p, q).numpy(), kl_integral(rp, rq, lo, hi),
+                                   rtol=1e-7, err_msg=type(p).__name__)
+    k = np.arange(60)
+    pk, qk = stats.poisson(3.0).pmf(k), stats.poisson(5.0).pmf(k)
+    np.testing.assert_allclose(D.kl_divergence(D.Poisson(_f64(3.0)), D.Poisson(_f64(5.0))).numpy(),
+                               (pk * np.log(pk / qk)).sum(), rtol=1e-10)
+    a, c = np.array([1.5, 2.0, 0.7]), np.array([1.0, 1.0, 3.0])
+    from scipy.special import digamma, gammaln
+    expected = (gammaln(a.sum()) - gammaln(a).sum() - gammaln(c.sum()) + gammaln(c).sum()
+                + ((a - c) * (digamma(a) - digamma(a.sum()))).sum())
+    np.testing.assert_allclose(D.kl_divergence(D.Dirichlet(_f64(a)), D.Dirichlet(_f64(c))).numpy(),
+                               expected, rtol=1e-12)
+
+
+def test_gamma_and_dirichlet_log_probs_by_central_differences():
+    x = _f64([0.4, 2.0])
+    assert gradcheck(lambda a, b: D.Gamma(a, b).log_prob(x), _f64([2.5, 0.8]), _f64([1.5, 2.0]))
+    v = _f64([0.2, 0.5, 0.3])
+    assert gradcheck(lambda a: D.Dirichlet(a).log_prob(v) + D.Dirichlet(a).entropy(),
+                     _f64([1.5, 2.0, 0.7]))
