@@ -1,7 +1,7 @@
 """tensorgrad_nn: PyTorch-style modules, losses, initializers, optimizers, checkpoints and a fit
 API, built only from tensorgrad primitives (no backward anywhere in this package)."""
 
-from . import data, functional, init, optim, train, utils
+from . import data, func, functional, init, optim, train, utils
 from .containers import (
     Graph,
     ModuleDict,

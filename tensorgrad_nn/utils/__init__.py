@@ -8,10 +8,10 @@ import numpy as np
 import tensorgrad as tg
 
 from ..optim.optimizer import clip_grad_norm_
-from . import parametrizations, parametrize, rnn
+from . import parametrizations, parametrize, rnn, stateless
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector",
-           "vector_to_parameters", "rnn", "parametrize", "parametrizations"]
+           "vector_to_parameters", "rnn", "parametrize", "parametrizations", "stateless"]
 
 
 def _listed(parameters) -> list:
