@@ -3,12 +3,14 @@
 inv, det, slogdet, logdet, solve, cholesky, eigh (symmetric matrices) and svd are primitives
 (tensorgrad.ops.decompositions: numpy's LAPACK forward, backward in tensor ops); svdvals, pinv,
 vector_norm, matrix_norm and norm are composed. Inputs are batched over leading dims. On a CUDA
-tensor the factorisations run on the host. Not here yet: qr, eig (non-symmetric), lstsq.
+tensor the factorisations run on the host. Also qr (reduced) and lstsq (through the SVD). Not
+here yet: eig (non-symmetric).
 """
 
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 
 import numpy as np
 
@@ -22,15 +24,18 @@ from .ops.decompositions import (
     Inv,
     LinAlgError,
     LogAbsDet,
+    Qr,
     Solve,
     Svd,
     square,
+    unpack_qr,
     unpack_svd,
 )
 from .tensor import Tensor
 
 __all__ = ["inv", "det", "slogdet", "logdet", "solve", "cholesky", "eigh", "eigvalsh", "svd",
-           "svdvals", "pinv", "vector_norm", "matrix_norm", "norm", "LinAlgError"]
+           "svdvals", "pinv", "qr", "lstsq", "vector_norm", "matrix_norm", "norm",
+           "LinAlgError"]
 
 
 def inv(A: Tensor) -> Tensor:
@@ -132,6 +137,44 @@ def pinv(A: Tensor, rtol: float | None = None) -> Tensor:
     keep = s > rtol * s.amax(-1, keepdim=True).detach()
     s_inv = keep.to(s.dtype) / s.where(keep, 1.0)
     return (vh.mT * s_inv.unsqueeze(-2)) @ u.mT
+
+
+def qr(A: Tensor, mode: str = "reduced") -> tuple[Tensor, Tensor]:
+    """The reduced QR A = Q R of (..., m, n): Q (..., m, k) with orthonormal columns, R (..., k, n)
+    upper triangular, k = min(m, n); both differentiable (R's leading k columns must be
+    invertible). mode 'complete' and 'r' are not supported."""
+    if mode != "reduced":
+        raise ValueError(f"linalg.qr: only mode='reduced' is supported, got {mode!r}")
+    if not isinstance(A, Tensor) or A.ndim < 2 or A.dtype.kind != "f":
+        raise ShapeError(f"linalg.qr: expected a floating tensor of matrices (..., m, n), got "
+                         f"{shape_str(getattr(A, 'shape', ()))}")
+    return unpack_qr(Qr.apply(A), A.shape[-2], A.shape[-1])
+
+
+LstsqResult = namedtuple("LstsqResult", ["solution", "residuals", "rank", "singular_values"])
+
+
+def lstsq(A: Tensor, B: Tensor, rcond: float | None = None) -> LstsqResult:
+    """The least-squares solution X of A X = B (..., m, n) (..., m, k), minimum-norm where A is
+    rank-deficient, through the pseudo-inverse (differentiable in A and B); residuals, the
+    squared residual norms per column, where m > n and A has full rank (else empty); rank and
+    the singular values (PyTorch's gelsd driver's outputs)."""
+    vector = B.ndim == A.ndim - 1
+    B2 = B.unsqueeze(-1) if vector else B
+    u, s, vh = svd(A)
+    if rcond is None:
+        rcond = max(A.shape[-2:]) * float(np.finfo(A.dtype).eps)
+    keep = s > rcond * s.amax(-1, keepdim=True).detach()
+    s_inv = keep.to(s.dtype) / s.where(keep, 1.0)
+    X = (vh.mT * s_inv.unsqueeze(-2)) @ (u.mT @ B2)
+    rank = keep.to(np.int64).sum(-1)
+    m, n = A.shape[-2:]
+    if m > n and bool((rank == n).all()):
+        residuals = ((A @ X - B2) ** 2).sum(-2)
+        residuals = residuals.squeeze(-1) if vector else residuals
+    else:
+        residuals = Tensor(np.zeros(0, dtype=A.dtype))
+    return LstsqResult(X.squeeze(-1) if vector else X, residuals, rank, s)
 
 
 def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False) -> Tensor:

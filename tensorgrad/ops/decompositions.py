@@ -18,6 +18,10 @@ of these same primitives, so second derivatives are exact too (real inputs):
              (I - U U^T) gU S^-1 Vh for tall A or U S^-1 gVh (I - V Vh) for wide A. Undefined
              for repeated or zero singular values when U or Vh carry gradient. One output,
              packed (..., m k + k + k n).
+- Qr:        A = Q R (reduced). For m >= n: M = R gR^T - gQ^T Q, dA = (gQ + Q copyltu(M)) R^-T
+             with copyltu(M) = tril(M) + tril(M, -1)^T; for m < n, A = [X | Y] with X square:
+             dY = Q gR_Y and dX the square case with gQ + Y gR_Y^T. One output, packed
+             (..., m k + k n).
 """
 
 from __future__ import annotations
@@ -179,6 +183,47 @@ class Svd(Function):
             sinv_gvh = gvh / s.unsqueeze(-1)
             return u @ (core @ vh + sinv_gvh - (sinv_gvh @ vh.mT) @ vh)
         return u @ core @ vh
+
+
+def unpack_qr(packed: Tensor, m: int, n: int):
+    """(Q, R) from Qr's packed output."""
+    k = min(m, n)
+    lead = tuple(packed.shape[:-1])
+    return (packed[..., :m * k].reshape(lead + (m, k)),
+            packed[..., m * k:].reshape(lead + (k, n)))
+
+
+def _qr_tall_grad(q, r, gq, gr):
+    """dA for A = Q R with m >= n (R square, invertible)."""
+    from .composite import tril
+
+    m = r @ gr.mT - gq.mT @ q
+    copied = tril(m) + tril(m, -1).mT
+    rhs = gq + q @ copied  # dA = rhs R^-T, i.e. dA^T = R^-1 rhs^T
+    return Solve.apply(r, rhs.mT).mT
+
+
+class Qr(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.dims = a.shape[-2:]
+        packed = _lapack("qr", ctx.backend.qr, a)
+        ctx.save_for_backward(a, packed)
+        return packed
+
+    @staticmethod
+    def backward(ctx, g):
+        from ..ops.shape import cat
+
+        a, packed = ctx.saved_tensors
+        m, n = ctx.dims
+        q, r = unpack_qr(packed, m, n)
+        gq, gr = unpack_qr(g, m, n)
+        if m >= n:
+            return _qr_tall_grad(q, r, gq, gr)
+        y, gr_x, gr_y = a[..., m:], gr[..., :m], gr[..., m:]
+        gx = _qr_tall_grad(q, r[..., :m], gq + y @ gr_y.mT, gr_x)
+        return cat([gx, q @ gr_y], -1)
 
 
 def square(op: str, a: Tensor) -> Tensor:

@@ -147,9 +147,36 @@ def test_svd_matches_numpy_and_its_value_gradient_is_u_g_vh(shape):
     assert L.svdvals(tg.tensor(a.astype(np.float32))).dtype == np.float32
 
 
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5), (4, 4), (2, 4, 3)])
+def test_qr_and_lstsq_match_numpy(shape):
+    rng = np.random.default_rng(6)
+    a = rng.standard_normal(shape)
+    q, r = np.linalg.qr(a)
+    Q, R = L.qr(tg.tensor(a))
+    np.testing.assert_allclose(Q.numpy(), q, atol=1e-12)
+    np.testing.assert_allclose(R.numpy(), r, atol=1e-12)
+    if len(shape) == 2:
+        b = rng.standard_normal((shape[0], 2))
+        x, residuals, rank, sv = np.linalg.lstsq(a, b, rcond=None)
+        got = L.lstsq(tg.tensor(a), tg.tensor(b))
+        np.testing.assert_allclose(got.solution.numpy(), x, atol=1e-12)
+        np.testing.assert_allclose(got.residuals.numpy(), residuals, atol=1e-12)
+        assert int(got.rank.item()) == rank
+        np.testing.assert_allclose(got.singular_values.numpy(), sv, rtol=1e-12)
+
+
+def test_lstsq_of_a_rank_deficient_matrix_is_the_minimum_norm_solution():
+    a = np.array([[1.0, 2.0], [2.0, 4.0], [3.0, 6.0]])
+    b = np.array([1.0, 2.0, 2.0])
+    got = L.lstsq(tg.tensor(a), tg.tensor(b))
+    np.testing.assert_allclose(got.solution.numpy(), np.linalg.pinv(a) @ b, rtol=1e-12)
+    assert int(got.rank.item()) == 1 and got.residuals.shape == (0,)
+
+
 @pytest.mark.parametrize("name", ["inv", "det", "logabsdet", "logdet", "solve", "solve_vector",
                                   "solve_broadcast", "cholesky", "cholesky_upper", "norms",
-                                  "eigh", "svd_tall", "svd_wide", "svd_square"])
+                                  "eigh", "svd_tall", "svd_wide", "svd_square", "qr_tall",
+                                  "qr_wide", "lstsq"])
 def test_first_and_second_derivatives_by_central_differences(name):
     rng = np.random.default_rng(3)
     a = tg.tensor(_well_conditioned(rng, 2, 3, 3))
@@ -174,6 +201,10 @@ def test_first_and_second_derivatives_by_central_differences(name):
         "svd_tall": (_svd_loss, (tg.tensor(rng.standard_normal((4, 3))),)),
         "svd_wide": (_svd_loss, (tg.tensor(rng.standard_normal((2, 3, 4))),)),
         "svd_square": (_svd_loss, (m,)),
+        "qr_tall": (_qr_loss, (tg.tensor(rng.standard_normal((4, 3))),)),
+        "qr_wide": (_qr_loss, (tg.tensor(rng.standard_normal((2, 3, 4))),)),
+        "lstsq": (lambda a, b: L.lstsq(a, b).solution, (tg.tensor(rng.standard_normal((5, 3))),
+                                                        tg.tensor(rng.standard_normal((5, 2))))),
         "norms": (lambda m: L.matrix_norm(m, 1) + L.matrix_norm(m) + L.vector_norm(m, 3)
                   + L.matrix_norm(m, "nuc") + L.matrix_norm(m, 2)
                   + L.norm(m, math.inf, dim=(1, 2)), (m,)),
@@ -187,6 +218,11 @@ def _svd_loss(a):
     """A function of all three SVD factors that their signs do not change."""
     u, s, vh = L.svd(a)
     return (u ** 2)[..., 0].sum(-1) * 0.5 + (s ** 2).sum(-1) + (vh ** 2)[..., 0, :].sum(-1)
+
+
+def _qr_loss(a):
+    q, r = L.qr(a)
+    return q.sum(-1).sum(-1) + (r ** 2).sum(-1).sum(-1)
 
 
 def test_errors_name_the_op_and_the_shape():
@@ -203,6 +239,8 @@ def test_errors_name_the_op_and_the_shape():
         L.solve(tg.ones(2, 3, 3) + tg.eye(3) * 3, tg.ones(4, 3, 1))
     with pytest.raises(ValueError, match="ord must be"):
         L.matrix_norm(tg.ones(2, 2), 3)
+    with pytest.raises(ValueError, match="only mode='reduced'"):
+        L.qr(tg.ones(2, 2), mode="complete")
     with pytest.raises(ValueError, match="full_matrices=True is not supported"):
         L.svd(tg.ones(2, 3), full_matrices=True)
     with pytest.raises(TypeError, match="floating-point"):

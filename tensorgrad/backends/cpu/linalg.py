@@ -3,7 +3,7 @@ factorisations of tensorgrad.linalg (numpy's LAPACK: float32 stays float32)."""
 
 import numpy as np
 
-__all__ = ["matmul", "inv", "det", "slogdet", "solve", "cholesky", "eigh", "svd"]
+__all__ = ["matmul", "inv", "det", "slogdet", "solve", "cholesky", "eigh", "svd", "qr"]
 
 inv = np.linalg.inv
 solve = np.linalg.solve  # b (..., n, k), broadcast over batch dims
@@ -29,6 +29,14 @@ def svd(a):
     u, s, vh = np.linalg.svd(a, full_matrices=False)
     lead = a.shape[:-2]
     return np.concatenate([u.reshape(lead + (-1,)), s, vh.reshape(lead + (-1,))], axis=-1)
+
+
+def qr(a):
+    """The reduced QR a = Q R of (..., m, n), k = min(m, n), packed as one array (..., m*k + k*n):
+    Q's entries, then R's (upper triangular)."""
+    q, r = np.linalg.qr(a, mode="reduced")
+    lead = a.shape[:-2]
+    return np.concatenate([q.reshape(lead + (-1,)), r.reshape(lead + (-1,))], axis=-1)
 
 
 def slogdet(a):

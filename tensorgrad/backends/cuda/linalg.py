@@ -11,7 +11,7 @@ from numba import cuda, float32, float64
 from ..cpu import linalg as host
 from .memory import asarray, empty, flat, to_host
 
-__all__ = ["matmul", "inv", "det", "slogdet", "solve", "cholesky", "eigh", "svd"]
+__all__ = ["matmul", "inv", "det", "slogdet", "solve", "cholesky", "eigh", "svd", "qr"]
 
 
 def _on_host(fn):
@@ -30,8 +30,8 @@ def _on_host(fn):
     return run
 
 
-inv, det, slogdet, solve, cholesky, eigh, svd = (_on_host(f) for f in (
-    host.inv, host.det, host.slogdet, host.solve, host.cholesky, host.eigh, host.svd))
+inv, det, slogdet, solve, cholesky, eigh, svd, qr = (_on_host(f) for f in (
+    host.inv, host.det, host.slogdet, host.solve, host.cholesky, host.eigh, host.svd, host.qr))
 
 TILE = 16
 
