@@ -1141,3 +1141,74 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         else:
             x = _lerp_axis(x, axis, src)
     return x
+
+
+def affine_grid(theta: Tensor, size, align_corners: bool = False) -> Tensor:
+    """The sampling grid (N, H, W, 2) of the affine maps theta (N, 2, 3) over an output of size
+    (N, C, H, W) (PyTorch's F.affine_grid): each output pixel's normalised (x, y) in [-1, 1]
+    (pixel centres, or corners with align_corners) mapped by theta. Differentiable in theta."""
+    if theta.ndim != 3 or tuple(theta.shape[1:]) != (2, 3):
+        raise tg.ShapeError(f"affine_grid: theta must be (N, 2, 3), got {tuple(theta.shape)}")
+    n, _, h, w = (int(s) for s in size)
+    if n != theta.shape[0]:
+        raise tg.ShapeError(f"affine_grid: size {tuple(size)} has batch {n}, theta "
+                            f"{theta.shape[0]}")
+
+    def axis(count):
+        if align_corners:
+            return np.linspace(-1.0, 1.0, count) if count > 1 else np.zeros(1)
+        return (2.0 * np.arange(count) + 1.0) / count - 1.0
+
+    ys, xs = np.meshgrid(axis(h), axis(w), indexing="ij")
+    base = np.stack([xs, ys, np.ones_like(xs)], -1).reshape(1, h * w, 3)
+    base = tg.tensor(base.astype(theta.dtype), device=theta.device)
+    return (base @ theta.mT).reshape(n, h, w, 2)
+
+
+def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
+                padding_mode: str = "zeros", align_corners: bool = False) -> Tensor:
+    """Sample input (N, C, H, W) at the normalised locations grid (N, Ho, Wo, 2) ((x, y) in
+    [-1, 1], PyTorch's F.grid_sample): 'bilinear' or 'nearest'; outside the image 'zeros' or
+    'border' (the nearest edge pixel). Differentiable in input, and in grid for 'bilinear'."""
+    if mode not in ("bilinear", "nearest"):
+        raise ValueError(f"grid_sample: mode must be 'bilinear' or 'nearest', got {mode!r}")
+    if padding_mode not in ("zeros", "border"):
+        raise ValueError(f"grid_sample: padding_mode must be 'zeros' or 'border', got "
+                         f"{padding_mode!r}")
+    if (input.ndim != 4 or grid.ndim != 4 or grid.shape[-1] != 2
+            or grid.shape[0] != input.shape[0]):
+        raise tg.ShapeError(f"grid_sample: expected input (N, C, H, W) and grid (N, Ho, Wo, 2), "
+                            f"got {tuple(input.shape)} and {tuple(grid.shape)}")
+    n, c, h, w = input.shape
+    ho, wo = grid.shape[1:3]
+
+    def pixel(coord, size):
+        if align_corners:
+            p = (coord + 1) * ((size - 1) / 2)
+        else:
+            p = ((coord + 1) * size - 1) / 2
+        return p.clamp(0, size - 1) if padding_mode == "border" else p
+
+    px, py = pixel(grid[..., 0], w), pixel(grid[..., 1], h)  # (N, Ho, Wo)
+    flat = input.reshape(n, c, h * w)
+
+    def corner(iy, ix):
+        """input at integer pixels (iy, ix) (arrays (N, Ho, Wo)), zero outside the image."""
+        inside = (ix >= 0) & (ix < w) & (iy >= 0) & (iy < h)
+        index = (np.clip(iy, 0, h - 1) * w + np.clip(ix, 0, w - 1)).reshape(n, 1, ho * wo)
+        values = tg.take_along_dim(flat, tg.tensor(np.broadcast_to(index, (n, c, ho * wo))
+                                                   .astype(np.int64), device=input.device), 2)
+        mask = tg.tensor(inside.reshape(n, 1, ho * wo).astype(input.dtype), device=input.device)
+        return values * mask
+
+    if mode == "nearest":
+        ix = np.rint(px.detach().numpy()).astype(np.int64)
+        iy = np.rint(py.detach().numpy()).astype(np.int64)
+        return corner(iy, ix).reshape(n, c, ho, wo)
+    x0 = np.floor(px.detach().numpy()).astype(np.int64)
+    y0 = np.floor(py.detach().numpy()).astype(np.int64)
+    fx = (px - tg.tensor(x0.astype(input.dtype), device=input.device)).reshape(n, 1, ho * wo)
+    fy = (py - tg.tensor(y0.astype(input.dtype), device=input.device)).reshape(n, 1, ho * wo)
+    out = (corner(y0, x0) * ((1 - fx) * (1 - fy)) + corner(y0, x0 + 1) * (fx * (1 - fy))
+           + corner(y0 + 1, x0) * ((1 - fx) * fy) + corner(y0 + 1, x0 + 1) * (fx * fy))
+    return out.reshape(n, c, ho, wo)

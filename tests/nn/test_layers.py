@@ -664,3 +664,56 @@ def test_softmax2d_and_the_upsampling_aliases():
             np.testing.assert_allclose(up[n, c], ref, rtol=1e-12, atol=1e-12)
     with pytest.raises(tg.ShapeError, match="Softmax2d"):
         nn.Softmax2d()(tg.ones(2, 3))
+
+
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border"])
+def test_grid_sample_and_affine_grid_match_scipy(align_corners, padding_mode):
+    """affine_grid against its formula, grid_sample's bilinear samples against
+    scipy.ndimage.map_coordinates (grid-constant zeros, or nearest for the border), and their
+    gradients in the image and in theta by central differences."""
+    from scipy import ndimage
+
+    from tensorgrad.testing import gradcheck
+
+    F = nn.functional
+    rng = np.random.default_rng(12)
+    theta = rng.standard_normal((2, 2, 3)) * 0.7
+    x = rng.standard_normal((2, 3, 5, 6))
+    grid = F.affine_grid(tg.tensor(theta), (2, 3, 4, 7), align_corners=align_corners).numpy()
+    cols = np.linspace(-1, 1, 7) if align_corners else (2 * np.arange(7) + 1) / 7 - 1
+    rows = np.linspace(-1, 1, 4) if align_corners else (2 * np.arange(4) + 1) / 4 - 1
+    base = np.stack([*np.meshgrid(cols, rows), np.ones((4, 7))], -1)
+    np.testing.assert_allclose(grid, np.einsum("hwk,njk->nhwj", base, theta), atol=1e-12)
+    out = F.grid_sample(tg.tensor(x), tg.tensor(grid), padding_mode=padding_mode,
+                        align_corners=align_corners).numpy()
+    scale = (np.array([6, 5]) - 1) / 2 if align_corners else None
+    for n in range(2):
+        if align_corners:
+            px, py = (grid[n, ..., 0] + 1) * scale[0], (grid[n, ..., 1] + 1) * scale[1]
+        else:
+            px, py = ((grid[n, ..., 0] + 1) * 6 - 1) / 2, ((grid[n, ..., 1] + 1) * 5 - 1) / 2
+        for c in range(3):
+            ref = ndimage.map_coordinates(
+                x[n, c], [py, px], order=1,
+                mode="grid-constant" if padding_mode == "zeros" else "nearest")
+            np.testing.assert_allclose(out[n, c], ref, atol=1e-12)
+
+    def sampled(image, th):
+        g = F.affine_grid(th, (2, 3, 4, 7), align_corners=align_corners)
+        return F.grid_sample(image, g, padding_mode=padding_mode, align_corners=align_corners)
+
+    assert gradcheck(sampled, tg.tensor(x), tg.tensor(theta))
+
+
+def test_grid_sample_nearest_and_errors():
+    F = nn.functional
+    x = np.arange(12.0).reshape(1, 1, 3, 4)
+    # pixel centres of (row 1, col 2) and (row 0, col 0), and one far outside (zeros)
+    grid = np.array([[[[(2 * 2 + 1) / 4 - 1, (2 * 1 + 1) / 3 - 1], [-0.8, -0.7], [3.0, 0.0]]]])
+    out = F.grid_sample(tg.tensor(x), tg.tensor(grid), mode="nearest").numpy()
+    np.testing.assert_array_equal(out.ravel(), [6.0, 0.0, 0.0])
+    with pytest.raises(ValueError, match="padding_mode"):
+        F.grid_sample(tg.tensor(x), tg.tensor(grid), padding_mode="reflection")
+    with pytest.raises(tg.ShapeError, match="affine_grid: theta"):
+        F.affine_grid(tg.ones(1, 3, 3), (1, 1, 2, 2))
