@@ -43,6 +43,7 @@ from .layers import (
     Dropout2d,
     Elementwise,
     Embedding,
+    EmbeddingBag,
     Flatten,
     Fold,
     GlobalAvgPool2d,

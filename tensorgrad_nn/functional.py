@@ -1212,3 +1212,72 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
     out = (corner(y0, x0) * ((1 - fx) * (1 - fy)) + corner(y0, x0 + 1) * (fx * (1 - fy))
            + corner(y0 + 1, x0) * ((1 - fx) * fy) + corner(y0 + 1, x0 + 1) * (fx * fy))
     return out.reshape(n, c, ho, wo)
+
+
+def embedding_bag(input, weight: Tensor, offsets=None, mode: str = "mean",
+                  per_sample_weights: Tensor | None = None, include_last_offset: bool = False,
+                  padding_idx: int | None = None) -> Tensor:
+    """Each bag of indices reduced to one row (PyTorch's F.embedding_bag): input (B, N), one
+    bag per row, or 1-d with offsets (the bags' start positions); mode 'sum', 'mean' or 'max'
+    of the bag's rows of weight, per_sample_weights scaling each row ('sum' only); padding_idx
+    entries are left out of their bag; an empty bag gives zeros. The bags are laid out padded
+    (B, longest bag) and reduced with a mask: a gather and a sum, differentiable in weight (and
+    in per_sample_weights)."""
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"embedding_bag: mode must be 'sum', 'mean' or 'max', got {mode!r}")
+    if per_sample_weights is not None and mode != "sum":
+        raise ValueError("embedding_bag: per_sample_weights needs mode='sum'")
+    idx = input.numpy() if isinstance(input, Tensor) else np.asarray(input)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"embedding_bag: indices must be integers, got {idx.dtype}")
+    if idx.ndim == 2:
+        if offsets is not None:
+            raise ValueError("embedding_bag: offsets must be None for 2-d input (one bag a row)")
+        bags, width = idx.shape
+        starts = np.arange(bags) * width
+        flat = idx.reshape(-1)
+    elif idx.ndim == 1:
+        if offsets is None:
+            raise ValueError("embedding_bag: 1-d input needs offsets")
+        starts = (offsets.numpy() if isinstance(offsets, Tensor) else np.asarray(offsets))
+        starts = starts.astype(np.int64)
+        if include_last_offset:
+            starts = starts[:-1]
+        flat, bags = idx, len(starts)
+        if bags and (starts[0] != 0 or np.any(np.diff(starts) < 0) or starts[-1] > len(flat)):
+            raise ValueError(f"embedding_bag: offsets must start at 0 and not decrease, within "
+                             f"{len(flat)} indices; got {starts.tolist()}")
+    else:
+        raise tg.ShapeError(f"embedding_bag: expected 1-d or 2-d indices, got shape {idx.shape}")
+    n = weight.shape[0]
+    if flat.size and (flat.min() < 0 or flat.max() >= n):
+        raise IndexError(f"embedding_bag: index out of range for {n} embeddings (got "
+                         f"{int(flat.min())}..{int(flat.max())})")
+    ends = np.append(starts[1:], len(flat)) if bags else starts
+    lengths = ends - starts
+    longest = int(lengths.max()) if bags else 0
+    position = np.arange(max(longest, 1))
+    valid = position[None, :] < lengths[:, None]  # (B, L)
+    where = np.minimum(starts[:, None] + position[None, :], max(len(flat) - 1, 0))
+    grid = flat[where] if flat.size else np.zeros(valid.shape, np.int64)
+    if padding_idx is not None:
+        valid &= grid != (padding_idx % n)
+    rows = weight[np.where(valid, grid, 0)]  # (B, L, D)
+    mask = tg.tensor(valid[..., None].astype(weight.dtype), device=weight.device)
+    if per_sample_weights is not None:
+        psw = per_sample_weights.reshape(-1)
+        if psw.shape[0] != len(flat):
+            raise tg.ShapeError(f"embedding_bag: per_sample_weights has {psw.shape[0]} entries "
+                                f"for {len(flat)} indices")
+        picked = psw[tg.tensor(where.astype(np.int64))] if flat.size else psw.sum() * 0
+        mask = mask * picked.unsqueeze(-1)
+    if mode == "max":
+        filled = rows.where(tg.tensor(valid[..., None], device=weight.device), -math.inf)
+        out = filled.amax(1)
+        empty = tg.tensor(~valid.any(1)[:, None], device=weight.device)
+        return out.where(~empty, 0.0)
+    total = (rows * mask).sum(1)
+    if mode == "sum":
+        return total
+    counts = np.maximum(valid.sum(1), 1).astype(weight.dtype)[:, None]
+    return total / tg.tensor(counts, device=weight.device)

@@ -50,7 +50,7 @@ from .conv import (
 )
 from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d
-from .embedding import Embedding
+from .embedding import Embedding, EmbeddingBag
 from .linear import Bilinear, Dense, LazyLinear, Linear
 from .normalization import (
     BatchNorm1d,
@@ -102,7 +102,7 @@ __all__ = [
     "LayerNorm", "AdaptiveAvgPool2d", "AvgPool2d", "GlobalAvgPool2d", "MaxPool2d", "MeanPooling",
     "Flatten", "Reshape", "SELU", "Hardtanh", "LogSigmoid", "Mish", "ReLU6", "SiLU", "Softplus",
     "Softsign", "Conv1d", "AvgPool1d", "MaxPool1d", "Upsample", "RNN", "LSTM", "GRU",
-    "Softmax2d", "UpsamplingNearest2d", "UpsamplingBilinear2d",
+    "Softmax2d", "UpsamplingNearest2d", "UpsamplingBilinear2d", "EmbeddingBag",
     "CELU", "GLU", "Hardshrink", "Hardsigmoid", "Hardswish", "PReLU", "Softmin", "Softshrink",
     "Tanhshrink", "Threshold", "MultiheadAttention", "TransformerDecoder",
     "TransformerDecoderLayer", "TransformerEncoder", "TransformerEncoderLayer", "Dropout1d",

@@ -717,3 +717,59 @@ def test_grid_sample_nearest_and_errors():
         F.grid_sample(tg.tensor(x), tg.tensor(grid), padding_mode="reflection")
     with pytest.raises(tg.ShapeError, match="affine_grid: theta"):
         F.affine_grid(tg.ones(1, 3, 3), (1, 1, 2, 2))
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+@pytest.mark.parametrize("padding_idx", [None, 4])
+def test_embedding_bag_against_a_loop_over_bags(mode, padding_idx):
+    rng = np.random.default_rng(13)
+    w = rng.standard_normal((10, 4))
+    idx = np.array([1, 2, 4, 5, 4, 3, 2, 9, 0])
+    offsets = np.array([0, 4, 4, 7])  # the second bag is empty
+    bag = nn.EmbeddingBag(10, 4, mode=mode, padding_idx=padding_idx).to(tg.float64)
+    with tg.no_grad():
+        bag.weight.copy_(tg.tensor(w))
+    out = bag(tg.tensor(idx), tg.tensor(offsets))
+    g = rng.standard_normal(out.shape)
+    (out * tg.tensor(g)).sum().backward()
+    expected, grad = np.zeros((4, 4)), np.zeros_like(w)
+    ends = list(offsets[1:]) + [len(idx)]
+    for b, (s, e) in enumerate(zip(offsets, ends)):
+        members = [i for i in idx[s:e] if i != padding_idx]
+        if not members:
+            continue
+        rows = w[members]
+        if mode == "max":
+            expected[b] = rows.max(0)
+            for d, k in enumerate(rows.argmax(0)):
+                grad[members[k], d] += g[b, d]
+            continue
+        scale = 1.0 if mode == "sum" else 1.0 / len(members)
+        expected[b] = rows.sum(0) * scale
+        for i in members:
+            grad[i] += g[b] * scale
+    np.testing.assert_allclose(out.detach().numpy(), expected, rtol=1e-12)
+    np.testing.assert_allclose(bag.weight.grad.numpy(), grad, rtol=1e-12, atol=1e-15)
+
+
+def test_embedding_bag_2d_input_per_sample_weights_and_errors():
+    F = nn.functional
+    rng = np.random.default_rng(14)
+    w = rng.standard_normal((6, 3))
+    rows = np.array([[0, 5, 2], [1, 1, 3]])
+    np.testing.assert_allclose(F.embedding_bag(tg.tensor(rows), tg.tensor(w)).numpy(),
+                               w[rows].mean(1), rtol=1e-12)
+    psw = rng.standard_normal(6)
+    p = tg.tensor(psw, requires_grad=True)
+    out = F.embedding_bag(tg.tensor(rows.ravel()), tg.tensor(w), tg.tensor([0, 3]), mode="sum",
+                          per_sample_weights=p)
+    np.testing.assert_allclose(out.detach().numpy(),
+                               (w[rows] * psw.reshape(2, 3, 1)).sum(1), rtol=1e-12)
+    out.sum().backward()
+    np.testing.assert_allclose(p.grad.numpy(), w[rows.ravel()].sum(1), rtol=1e-12)
+    with pytest.raises(ValueError, match="needs mode='sum'"):
+        F.embedding_bag(tg.tensor(rows), tg.tensor(w), per_sample_weights=p)
+    with pytest.raises(ValueError, match="offsets must be None"):
+        F.embedding_bag(tg.tensor(rows), tg.tensor(w), tg.tensor([0, 1]))
+    with pytest.raises(IndexError, match="out of range for 6"):
+        F.embedding_bag(tg.tensor([[7]]), tg.tensor(w))
