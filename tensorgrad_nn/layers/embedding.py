@@ -71,11 +71,7 @@ class EmbeddingBag(Module):
         self.weight = Parameter(tg.empty(num_embeddings, embedding_dim, dtype=dtype))
         self.reset_parameters()
 
-    def reset_parameters(self) -> None:
-        init.normal_(self.weight)
-        if self.padding_idx is not None:
-            with tg.no_grad():
-                self.weight[self.padding_idx] = 0.0
+    reset_parameters = Embedding.reset_parameters
 
     def forward(self, input, offsets=None, per_sample_weights=None):
         return F.embedding_bag(input, self.weight, offsets, self.mode, per_sample_weights,

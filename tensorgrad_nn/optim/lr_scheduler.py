@@ -250,16 +250,22 @@ class OneCycleLR(LRScheduler):
         for group, top in zip(groups, max_lrs):
             group["initial_lr"] = top / div_factor
             group["max_lr"], group["min_lr"] = top, top / div_factor / final_div_factor
-        self.cycle_momentum = cycle_momentum
-        if cycle_momentum:
-            self.use_beta1 = "betas" in optimizer.defaults
-            if not self.use_beta1 and "momentum" not in optimizer.defaults:
-                raise ValueError("OneCycleLR: the optimizer has neither momentum nor betas to "
-                                 "cycle; pass cycle_momentum=False")
-            for group in groups:
-                group["max_momentum"], group["base_momentum"] = max_momentum, base_momentum
-                self._set_momentum(group, max_momentum)
+        self._cycle_momenta(optimizer, cycle_momentum, [base_momentum] * len(groups),
+                            [max_momentum] * len(groups))
         super().__init__(optimizer, last_epoch)
+
+    def _cycle_momenta(self, optimizer, cycle: bool, bases, maxima) -> None:
+        """With cycle, each group's momentum (SGD) or beta1 (Adam) bounds, starting at the max."""
+        self.cycle_momentum = cycle
+        if not cycle:
+            return
+        self.use_beta1 = "betas" in optimizer.defaults
+        if not self.use_beta1 and "momentum" not in optimizer.defaults:
+            raise ValueError(f"{type(self).__name__}: the optimizer has neither momentum nor "
+                             "betas to cycle; pass cycle_momentum=False")
+        for group, lo, hi in zip(optimizer.param_groups, bases, maxima):
+            group["base_momentum"], group["max_momentum"] = lo, hi
+            self._set_momentum(group, hi)
 
     def _set_momentum(self, group, value):
         if self.use_beta1:
@@ -327,15 +333,8 @@ class CyclicLR(OneCycleLR):
         for group, lo, hi in zip(groups, per_group(base_lr), per_group(max_lr)):
             group["initial_lr"] = group["lr"] = lo
             group["max_lr"] = hi
-        self.cycle_momentum = cycle_momentum
-        if cycle_momentum:
-            self.use_beta1 = "betas" in optimizer.defaults
-            if not self.use_beta1 and "momentum" not in optimizer.defaults:
-                raise ValueError("CyclicLR: the optimizer has neither momentum nor betas to "
-                                 "cycle; pass cycle_momentum=False")
-            for group, lo, hi in zip(groups, per_group(base_momentum), per_group(max_momentum)):
-                group["base_momentum"], group["max_momentum"] = lo, hi
-                self._set_momentum(group, hi)
+        self._cycle_momenta(optimizer, cycle_momentum, per_group(base_momentum),
+                            per_group(max_momentum))
         LRScheduler.__init__(self, optimizer, last_epoch)
 
     def state_dict(self) -> dict:
