@@ -10,6 +10,7 @@ import numpy as np
 
 import tensorgrad as tg
 from tensorgrad import Tensor
+from tensorgrad.autograd.hooks import BackwardGate
 
 
 class Parameter(Tensor):
@@ -52,6 +53,54 @@ class UninitializedParameter(Parameter):
             self._device = tg.device(device)
         self._uninitialized = False
         self.__class__ = Parameter
+
+
+def _gate_input(module, args):
+    """Forward pre-hook of a module with backward hooks: one call's state, the input gated."""
+    if not module._backward_hooks and not module._backward_pre_hooks:
+        return None
+    tensors = [a for a in args if isinstance(a, Tensor)]
+    if len(tensors) != 1:
+        raise NotImplementedError(f"{type(module).__name__}: backward hooks support a module "
+                                  f"called with one tensor input, got {len(tensors)}")
+    call = {"grad_output": None}
+    module.__dict__["_backward_call"] = call
+    x = tensors[0]
+    if not x.requires_grad:
+        call["input_gated"] = False
+        return None
+    call["input_gated"] = True
+
+    def on_input(g):
+        return _run_backward_hooks(module, call, g)
+
+    return tuple(BackwardGate.apply(a, on_input) if a is x else a for a in args)
+
+
+def _gate_output(module, args, out):
+    call = module.__dict__.pop("_backward_call", None)
+    if call is None or not isinstance(out, Tensor) or not out.requires_grad:
+        return None
+
+    def on_output(g):
+        for hook in module._backward_pre_hooks:
+            result = hook(module, (g,))
+            if result is not None:
+                g = result[0] if isinstance(result, tuple) else result
+        call["grad_output"] = g
+        if not call["input_gated"]:
+            _run_backward_hooks(module, call, None)
+        return g
+
+    return BackwardGate.apply(out, on_output)
+
+
+def _run_backward_hooks(module, call, grad_input):
+    for hook in module._backward_hooks:
+        result = hook(module, (grad_input,), (call["grad_output"],))
+        if result is not None:
+            grad_input = result[0] if isinstance(result, tuple) else result
+    return grad_input
 
 
 class Module:
@@ -181,6 +230,34 @@ class Module:
         value) replaces the positional inputs. Returns a handle with remove()."""
         self._forward_pre_hooks.append(hook)
         return tg.autograd.RemovableHandle(self._forward_pre_hooks, hook)
+
+    def register_full_backward_hook(self, hook):
+        """hook(module, grad_input, grad_output) once the gradients of the module's input and
+        output are known in a backward pass (tuples; grad_input (None,) where the input needs
+        no gradient); a result other than None replaces grad_input. For modules called with one
+        tensor input. Runs through forward hooks, so the module is not fused in a Sequential.
+        Returns a handle with remove()."""
+        self._backward_gates()
+        self._backward_hooks.append(hook)
+        return tg.autograd.RemovableHandle(self._backward_hooks, hook)
+
+    def register_full_backward_pre_hook(self, hook):
+        """hook(module, grad_output) when the gradient of the module's output is known; a result
+        other than None (a tuple or one tensor) replaces grad_output. Returns a handle."""
+        self._backward_gates()
+        self._backward_pre_hooks.append(hook)
+        return tg.autograd.RemovableHandle(self._backward_pre_hooks, hook)
+
+    def _backward_gates(self) -> None:
+        """On the first backward hook: forward hooks that put identity gates on the
+        input and the output of every call (tensorgrad.autograd.hooks.BackwardGate), whose
+        backward runs the module's backward hooks."""
+        if "_backward_hooks" in self.__dict__:
+            return
+        object.__setattr__(self, "_backward_hooks", [])
+        object.__setattr__(self, "_backward_pre_hooks", [])
+        self.register_forward_pre_hook(_gate_input)
+        self.register_forward_hook(_gate_output)
 
     # ----- traversal -------------------------------------------------------------------------
 

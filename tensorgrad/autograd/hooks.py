@@ -1,4 +1,7 @@
-"""The handle register_hook returns (tensors' gradient hooks, modules' forward hooks)."""
+"""The handle register_hook returns (tensors' gradient hooks, modules' forward hooks), and the
+gate that modules' backward hooks run through."""
+
+from .function import Function
 
 
 class RemovableHandle:
@@ -10,3 +13,18 @@ class RemovableHandle:
     def remove(self) -> None:
         if self._hook in self._hooks:
             self._hooks.remove(self._hook)
+
+
+class BackwardGate(Function):
+    """The identity (a copy), whose backward hands its gradient to callback(g) and passes on
+    what it returns (g where None): what modules' backward hooks run through."""
+
+    @staticmethod
+    def forward(ctx, x, callback):
+        ctx.callback = callback
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        result = ctx.callback(g)
+        return (g if result is None else result), None

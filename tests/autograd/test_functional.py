@@ -144,3 +144,21 @@ def test_hvp_of_a_quadratic_form_is_the_matrix_times_the_vector():
     _, product = tg.hvp(lambda x: (x ** 3 * tg.sin(x)).sum(), (tg.tensor(x),), (tg.tensor(v),))
     fd = (grad_np(x + 1e-6 * v) - grad_np(x - 1e-6 * v)) / 2e-6
     assert np.allclose(product.numpy(), fd, atol=1e-6)
+
+
+def test_pytorch_style_gradcheck_takes_a_tuple_of_inputs():
+    class Wrong(tg.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 3
+
+    x = tg.randn(3, dtype=tg.float64, requires_grad=True)
+    assert tg.autograd.gradcheck(lambda t: (t ** 3).sum(), (x,))
+    assert tg.autograd.gradgradcheck(lambda t: t.tanh(), x)
+    assert tg.autograd.gradcheck(Wrong.apply, (x,), raise_exception=False) is False
+    with pytest.raises(AssertionError):
+        tg.autograd.gradcheck(Wrong.apply, (x,))

@@ -331,3 +331,36 @@ def test_sequential_fuses_conv2d_relu_and_matches_the_plain_modules():
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
     for h in handles:
         h.remove()
+
+
+def test_full_backward_hooks_see_and_replace_gradients():
+    """register_full_backward_hook gets (grad_input, grad_output) of a Linear: numpy's
+    g W and g; a returned grad_input replaces the gradient flowing on; a backward pre-hook
+    replaces grad_output; the input's gradient is None where it needs none; remove() ends it."""
+    tg.manual_seed(0)
+    lin = nn.Linear(3, 2).to(tg.float64)
+    w = lin.weight.detach().numpy()
+    rng = np.random.default_rng(2)
+    x_np, g_np = rng.standard_normal((4, 3)), rng.standard_normal((4, 2))
+    seen = []
+    handle = lin.register_full_backward_hook(lambda m, gi, go: seen.append((gi, go)))
+    x = tg.tensor(x_np, requires_grad=True)
+    lin(x).backward(tg.tensor(g_np))
+    (grad_in,), (grad_out,) = seen[0]
+    np.testing.assert_allclose(grad_out.numpy(), g_np)
+    np.testing.assert_allclose(grad_in.numpy(), g_np @ w, rtol=1e-12)
+    lin.register_full_backward_hook(lambda m, gi, go: (gi[0] * 2,))
+    x.grad = None
+    lin(x).backward(tg.tensor(g_np))
+    np.testing.assert_allclose(x.grad.numpy(), 2 * g_np @ w, rtol=1e-12)
+    handle.remove()
+    lin2 = nn.Linear(3, 2).to(tg.float64)
+    lin2.register_full_backward_pre_hook(lambda m, go: (go[0] * 0,))
+    x.grad = None
+    lin2(x).backward(tg.tensor(g_np))
+    assert not x.grad.numpy().any() and not lin2.weight.grad.numpy().any()
+    seen.clear()
+    lin3 = nn.Linear(3, 2)
+    lin3.register_full_backward_hook(lambda m, gi, go: seen.append(gi))
+    lin3(tg.ones(1, 3)).sum().backward()
+    assert seen == [(None,)]
