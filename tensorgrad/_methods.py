@@ -315,4 +315,10 @@ Tensor.equal = composite.equal
 Tensor.is_floating_point = lambda self: self.dtype.kind == "f"
 Tensor.ndimension = Tensor.dim
 Tensor.nelement = Tensor.numel
+Tensor.clamp_min = lambda self, min: self.clamp(min=min)  # noqa: A002  (PyTorch's names)
+Tensor.clamp_max = lambda self, max: self.clamp(max=max)  # noqa: A002
+Tensor.outer = composite.outer
+Tensor.msort = lambda self: self.sort(0)[0]
+Tensor.H = property(lambda self: self.mT if self.ndim == 2 else self.T)  # real: no conjugation
+Tensor.mH = property(lambda self: self.mT)
 Tensor.element_size = lambda self: self.dtype.itemsize

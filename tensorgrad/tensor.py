@@ -267,6 +267,25 @@ class Tensor:
     def bool(self) -> Tensor:
         return self.to(dtypes.bool_)
 
+    def half(self) -> Tensor:
+        return self.to(dtypes.float16)
+
+    def byte(self) -> Tensor:
+        return self.to(dtypes.uint8)
+
+    def char(self) -> Tensor:
+        return self.to(dtypes.int8)
+
+    def get_device(self) -> int:
+        """-1 on the CPU, the device index (0) on CUDA (PyTorch's)."""
+        return -1 if self._device.type == "cpu" else 0
+
+    def is_contiguous(self) -> bool:
+        """Whether the data is one C-ordered block (transposes and strided slices are not)."""
+        if self._device.type != "cpu":
+            return True  # device arrays are always C-contiguous here
+        return bool(self._data.flags.c_contiguous)
+
     # ----- autograd --------------------------------------------------------------------------
 
     def backward(self, gradient=None, retain_graph: bool | None = None,

@@ -267,3 +267,19 @@ def test_in_place_fills_and_clamp():
     assert y.tolist() == [0.0, 0.5, 1.0] and x.grad.tolist() == [0.0, 1.0, 0.0]
     with pytest.raises(RuntimeError, match="normal_: a leaf tensor that requires grad"):
         tg.ones(2, requires_grad=True).normal_()
+
+
+def test_small_pytorch_tensor_methods():
+    t = tg.tensor([[3.0, 1.0], [2.0, 5.0]])
+    assert (t.half().dtype, t.byte().dtype, t.char().dtype) == (np.float16, np.uint8, np.int8)
+    assert t.get_device() == -1 and t.is_contiguous() and not t.T.is_contiguous()
+    np.testing.assert_array_equal(t.clamp_min(2.5).numpy(), np.maximum(t.numpy(), 2.5))
+    np.testing.assert_array_equal(t.clamp_max(2.5).numpy(), np.minimum(t.numpy(), 2.5))
+    np.testing.assert_array_equal(t.msort().numpy(), np.sort(t.numpy(), 0))
+    np.testing.assert_array_equal(t.H.numpy(), t.numpy().T)
+    np.testing.assert_array_equal(t.mH.numpy(), t.numpy().T)
+    a, b = tg.tensor([1.0, 2.0]), tg.tensor([3.0, 4.0, 5.0])
+    np.testing.assert_array_equal(a.outer(b).numpy(), np.outer(a.numpy(), b.numpy()))
+    x = tg.tensor([-1.0, 3.0], requires_grad=True)
+    x.clamp_min(0.0).sum().backward()
+    assert x.grad.tolist() == [0.0, 1.0]
