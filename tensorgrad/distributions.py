@@ -46,6 +46,16 @@ def _broadcast(*values):
     return [t if tuple(t.shape) == shape else broadcast_to(t, shape) for t in tensors]
 
 
+def _check_positive(dist: str, allow_zero: bool = False, **params) -> None:
+    """ValueError naming the distribution and the parameter where one is not positive (or
+    negative, with allow_zero)."""
+    for name, t in params.items():
+        values = t.detach().to("cpu").numpy()
+        if np.any(values < 0) if allow_zero else np.any(values <= 0):
+            bound = "non-negative" if allow_zero else "positive"
+            raise ValueError(f"{dist}: {name} must be {bound}")
+
+
 class Distribution:
     """batch_shape, event_shape, sample / rsample, log_prob, entropy, mean, variance."""
 
@@ -83,8 +93,7 @@ class Normal(Distribution):
 
     def __init__(self, loc, scale):
         self.loc, self.scale = _broadcast(loc, scale)
-        if np.any(self.scale.detach().numpy() <= 0):
-            raise ValueError("Normal: scale must be positive")
+        _check_positive("Normal", scale=self.scale)
         self.batch_shape = tuple(self.loc.shape)
 
     def _draw(self, sample_shape):
@@ -350,8 +359,7 @@ class Exponential(Distribution):
 
     def __init__(self, rate):
         (self.rate,) = _broadcast(rate)
-        if np.any(self.rate.detach().numpy() <= 0):
-            raise ValueError("Exponential: rate must be positive")
+        _check_positive("Exponential", rate=self.rate)
         self.batch_shape = tuple(self.rate.shape)
 
     def _draw(self, sample_shape):
@@ -381,8 +389,7 @@ class Laplace(Distribution):
 
     def __init__(self, loc, scale):
         self.loc, self.scale = _broadcast(loc, scale)
-        if np.any(self.scale.detach().numpy() <= 0):
-            raise ValueError("Laplace: scale must be positive")
+        _check_positive("Laplace", scale=self.scale)
         self.batch_shape = tuple(self.loc.shape)
 
     def _draw(self, sample_shape):
@@ -442,9 +449,7 @@ class Gamma(Distribution):
 
     def __init__(self, concentration, rate):
         self.concentration, self.rate = _broadcast(concentration, rate)
-        if np.any(self.concentration.detach().numpy() <= 0) or np.any(
-                self.rate.detach().numpy() <= 0):
-            raise ValueError("Gamma: concentration and rate must be positive")
+        _check_positive("Gamma", concentration=self.concentration, rate=self.rate)
         self.batch_shape = tuple(self.rate.shape)
 
     def _params(self):
@@ -480,8 +485,9 @@ class Dirichlet(Distribution):
 
     def __init__(self, concentration):
         self.concentration = _tensor(concentration)
-        if self.concentration.ndim < 1 or np.any(self.concentration.detach().numpy() <= 0):
-            raise ValueError("Dirichlet: concentration must be positive, with a last dim")
+        if self.concentration.ndim < 1:
+            raise ShapeError("Dirichlet: concentration needs a last dim of categories")
+        _check_positive("Dirichlet", concentration=self.concentration)
         self.batch_shape = tuple(self.concentration.shape[:-1])
         self.event_shape = tuple(self.concentration.shape[-1:])
 
@@ -566,8 +572,7 @@ class Poisson(Distribution):
 
     def __init__(self, rate):
         (self.rate,) = _broadcast(rate)
-        if np.any(self.rate.detach().numpy() < 0):
-            raise ValueError("Poisson: rate must be non-negative")
+        _check_positive("Poisson", allow_zero=True, rate=self.rate)
         self.batch_shape = tuple(self.rate.shape)
 
     def _params(self):
