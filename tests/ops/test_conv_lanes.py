@@ -36,6 +36,7 @@ def _grads(x, w, padding):
     ((60, 8, 14, 14), 6, 5, 0),    # the chunk-wide matrix
 ])
 def test_lanes_give_the_serial_results_and_restore_blas(monkeypatch, shape, out, k, padding):
+    monkeypatch.setattr(cpu_conv, "WINOGRAD_MIN_CHANNELS", 1 << 30)  # the grid's lanes
     rng = np.random.default_rng(0)
     x = rng.standard_normal(shape)
     w = rng.standard_normal((out, shape[1], k, k)) * 0.1
@@ -145,3 +146,44 @@ def test_a_forked_child_after_the_parent_used_lanes(monkeypatch):
     monkeypatch.setattr(_lanes, "count", lambda: 2)
     assert _big_conv_ok(4)
     assert result_in_forked_child(_big_conv_ok, 5) is True
+
+
+def test_winograd_chunks_on_lanes_give_the_serial_results(monkeypatch):
+    """Winograd's F(2x2, 3x3) passes run their chunks on lanes too: the same results as
+    serially, all three passes against the references."""
+    from tensorgrad.backends.cpu import winograd
+
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((48, 32, 14, 14))
+    w = rng.standard_normal((16, 32, 3, 3)) * 0.1
+    assert cpu_conv._uses_winograd(32, 16, 3, 3, (1, 1), (1, 1), 1)
+    per_image = winograd.planes_size(32, 49, x.itemsize) * x.itemsize
+    assert 48 * per_image >= cpu_conv.WINOGRAD_LANES_MIN_BYTES
+    threads = set()
+    output_tiles = winograd.output_tiles
+    both = [threading.Barrier(2, timeout=60)]
+
+    def spy(*args):
+        if threading.get_ident() not in threads:
+            threads.add(threading.get_ident())
+            if both:
+                both[0].wait()
+        return output_tiles(*args)
+
+    monkeypatch.setattr(winograd, "output_tiles", spy)
+    monkeypatch.setattr(_lanes, "count", lambda: 2)
+    monkeypatch.setattr(_lanes, "blas_threads", lambda: 2)
+    before = _blas_threads()
+    y, gx, gw, gy = _grads(x, w, 1)
+    assert _blas_threads() == before
+    assert len(threads) == 2
+    assert np.allclose(y, ref_conv2d(x, w, padding=(1, 1)))
+    assert np.allclose(gx, ref_conv_transpose2d(gy, w, padding=(1, 1)))
+    assert np.allclose(gw, ref_conv2d_weight(x, gy, w.shape, (1, 1), (1, 1), (1, 1), 1))
+    monkeypatch.setattr(cpu_conv, "_winograd_lanes", lambda *args: 1)  # serial Winograd
+    threads.clear()
+    both.clear()
+    serial = _grads(x, w, 1)
+    assert len(threads) == 1
+    for a, b in zip((y, gx, gw), serial[:3]):
+        assert np.allclose(a, b, rtol=1e-12, atol=1e-12)

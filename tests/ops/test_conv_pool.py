@@ -318,11 +318,12 @@ def test_stride1_grid_convolution_matches_reference(shape, k, padding, dilation)
 def test_row_tap_passes_match_reference(shape, k, padding, dilation, monkeypatch):
     """'Same'-sized stride-1 convolutions with large patch matrices run all three passes over
     the rows' horizontal taps (backends/cpu/conv.py, one GEMM per kernel row); with its size
-    floor lowered, small ones take that path too: against the references and finite
-    differences."""
+    floor lowered (and Winograd's 3x3 path off), small ones take that path too: against the
+    references and finite differences."""
     from tensorgrad.backends.cpu import conv as cpu_conv
 
     monkeypatch.setattr(cpu_conv, "ROWS_MIN_BYTES", 0)
+    monkeypatch.setattr(cpu_conv, "WINOGRAD_MIN_CHANNELS", 1 << 30)
     rng = np.random.default_rng(sum(shape) + 1)
     x = rng.standard_normal(shape)
     w = rng.standard_normal((shape[1], shape[1]) + k)
@@ -336,12 +337,13 @@ def test_row_tap_passes_match_reference(shape, k, padding, dilation, monkeypatch
     ((2, 64, 48, 48), (3, 3), (1, 1), (1, 1)),
     ((2, 40, 44, 42), (3, 5), (2, 4), (2, 2)),
 ])
-def test_row_tap_forward_at_full_size(shape, k, padding, dilation):
+def test_row_tap_forward_at_full_size(shape, k, padding, dilation, monkeypatch):
     """Patch matrices over ROWS_MIN_BYTES per image take the row-tap path on their own (two
-    images: on two lanes): the forward and weight gradient in float32 against the float64
-    references."""
+    images: on two lanes; Winograd's 3x3 path off): the forward and weight gradient in float32
+    against the float64 references."""
     from tensorgrad.backends.cpu import conv as cpu_conv
 
+    monkeypatch.setattr(cpu_conv, "WINOGRAD_MIN_CHANNELS", 1 << 30)
     rng = np.random.default_rng(3)
     x = rng.standard_normal(shape)
     w = rng.standard_normal((3, shape[1]) + k) * 0.1
@@ -456,13 +458,22 @@ def test_chunk_wide_transposed_convolution_with_output_padding():
     assert gradcheck(lambda a, b: tg.conv_transpose2d(a, b, **conf), *small)
 
 
-@pytest.mark.parametrize("x_shape, w_shape, padding", [
-    ((40, 32, 14, 14), (16, 32, 3, 3), 1),  # the stacked grid
-    ((300, 6, 14, 14), (16, 6, 5, 5), 0),   # the chunk-wide matrix (LeNet-5's second conv)
+@pytest.mark.parametrize("x_shape, w_shape, padding, winograd", [
+    ((40, 32, 14, 14), (16, 32, 3, 3), 1, False),  # the stacked grid
+    ((40, 32, 14, 14), (16, 32, 3, 3), 1, True),   # Winograd's F(2x2, 3x3)
+    ((300, 6, 14, 14), (16, 6, 5, 5), 0, False),   # the chunk-wide matrix (LeNet-5's second)
 ])
-def test_conv_layouts_in_float32_over_many_chunks(x_shape, w_shape, padding):
+def test_conv_layouts_in_float32_over_many_chunks(x_shape, w_shape, padding, winograd,
+                                                  monkeypatch):
     """Enough images for several chunks of the patch buffer, float32 throughout."""
     from tensorgrad.backends.cpu import conv as cpu_conv
+
+    if winograd:
+        monkeypatch.setattr(cpu_conv, "_winograd_lanes", lambda *args: 1)
+    else:
+        monkeypatch.setattr(cpu_conv, "WINOGRAD_MIN_CHANNELS", 1 << 30)
+    assert cpu_conv._uses_winograd(x_shape[1], w_shape[0], *w_shape[2:], (1, 1), (1, 1),
+                                   1) == winograd
 
     rng = np.random.default_rng(x_shape[0])
     x = rng.standard_normal(x_shape)
@@ -482,3 +493,97 @@ def test_conv_layouts_in_float32_over_many_chunks(x_shape, w_shape, padding):
     assert np.allclose(xt.grad.numpy(), ref_conv_transpose2d(gy, w, **conf), atol=1e-4)
     gw = ref_conv2d_weight(x, gy, w.shape, (1, 1), conf["padding"], (1, 1), 1)
     assert np.allclose(wt.grad.numpy(), gw, rtol=1e-4, atol=1e-2)
+
+
+@pytest.fixture
+def winograd_taken(monkeypatch):
+    """Winograd's path whatever the size and the lanes free (as with two free lanes); yields
+    the list of output_tiles' / grad_tiles' calls, to show the path ran."""
+    from tensorgrad.backends.cpu import _lanes, winograd
+    from tensorgrad.backends.cpu import conv as cpu_conv
+
+    monkeypatch.setattr(cpu_conv, "WINOGRAD_LANES_MIN_BYTES", 0)
+    monkeypatch.setattr(_lanes, "blas_threads", lambda: 2)
+    monkeypatch.setattr(_lanes, "count", lambda: 2)
+    calls = []
+    for name in ("output_tiles", "grad_tiles"):
+        kernel = getattr(winograd, name)
+        monkeypatch.setattr(winograd, name,
+                            lambda *a, k=kernel, n=name: calls.append(n) or k(*a))
+    return calls
+
+
+def test_winograd_runs_where_its_transforms_get_the_cores_blas_would(monkeypatch):
+    """Winograd's transforms run one chunk per lane: it is taken with every BLAS thread's core
+    as a lane, or with BLAS single-threaded, and not where the lanes are held by other busy
+    threads (BLAS would run on more cores than the transforms) or the convolution is small."""
+    from tensorgrad.backends.cpu import _lanes
+    from tensorgrad.backends.cpu import conv as cpu_conv
+
+    x = np.zeros((64, 32, 14, 14), np.float32)
+    for threads, lanes, expected in [(2, 2, 2), (2, 1, 0), (1, 1, 1), (4, 2, 0)]:
+        monkeypatch.setattr(_lanes, "blas_threads", lambda t=threads: t)
+        monkeypatch.setattr(_lanes, "count", lambda n=lanes: n)
+        assert cpu_conv._winograd_lanes(x, 7, 7, 64) == expected
+    monkeypatch.setattr(_lanes, "blas_threads", lambda: 2)
+    monkeypatch.setattr(_lanes, "count", lambda: 2)
+    assert cpu_conv._winograd_lanes(x[:2], 7, 7, 64) == 0  # below WINOGRAD_LANES_MIN_BYTES
+
+
+@pytest.mark.parametrize("shape, out, padding", [
+    ((2, 16, 7, 6), 16, (1, 1)),   # 'same'; odd rows leave half a tile
+    ((2, 17, 9, 8), 20, (0, 0)),   # valid
+    ((1, 16, 5, 8), 16, (2, 1)),   # padded past the kernel's reach: output larger than input
+    ((3, 24, 4, 4), 16, (1, 0)),   # per-axis padding
+])
+def test_winograd_passes_match_reference(shape, out, padding, winograd_taken):
+    """3x3 stride-1 convolutions with >= WINOGRAD_MIN_CHANNELS channels both ways run as
+    Winograd's F(2x2, 3x3) (backends/cpu/winograd.py): forward, input gradient (the flipped
+    kernel's convolution) and weight gradient (the transform's adjoint) against scipy's
+    correlation and finite differences in float64."""
+    from tensorgrad.backends.cpu import conv as cpu_conv
+
+    rng = np.random.default_rng(sum(shape) + out)
+    x = rng.standard_normal(shape)
+    w = rng.standard_normal((out, shape[1], 3, 3))
+    assert cpu_conv._uses_winograd(shape[1], out, 3, 3, (1, 1), (1, 1), 1)
+    _check_conv_against_references(rng, x, w, (1, 1), padding, (1, 1), gradcheck_images=1)
+    assert "output_tiles" in winograd_taken and "grad_tiles" in winograd_taken
+
+
+@pytest.mark.parametrize("padding", [0, 1, 2])
+def test_winograd_transposed_convolution_and_its_weight_gradient(padding, winograd_taken):
+    """A stride-1 conv_transpose2d with a 3x3 kernel is the flipped kernel's convolution, which
+    Winograd's path runs; its weight gradient is conv2d_weight with the roles swapped."""
+    rng = np.random.default_rng(padding)
+    x = rng.standard_normal((2, 16, 6, 5))
+    w = rng.standard_normal((16, 18, 3, 3))
+    conf = dict(padding=padding)
+    xt, wt = tg.tensor(x, requires_grad=True), tg.tensor(w, requires_grad=True)
+    y = tg.conv_transpose2d(xt, wt, **conf)
+    assert np.allclose(y.detach().numpy(), ref_conv_transpose2d(x, w, padding=(padding,) * 2))
+    assert gradcheck(lambda a, b: tg.conv_transpose2d(a, b, **conf),
+                     tg.tensor(x[:1], requires_grad=True), tg.tensor(w, requires_grad=True))
+    assert "output_tiles" in winograd_taken and "grad_tiles" in winograd_taken
+
+
+@pytest.mark.parametrize("where", ["x", "w", "gy"])
+def test_winograd_falls_back_to_the_direct_sum_on_non_finite_values(where, winograd_taken):
+    """Winograd's transforms subtract inputs the direct sum never combines, so one inf would
+    turn neighbouring outputs into NaN (inf - inf): with a non-finite operand the passes take
+    the direct sum, whose outputs and gradients are those of the float64 references."""
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((2, 16, 6, 6))
+    w = rng.standard_normal((16, 16, 3, 3))
+    gy = rng.standard_normal((2, 16, 6, 6))
+    {"x": x, "w": w, "gy": gy}[where][0, 3, 2, 2] = np.inf
+    xt, wt = tg.tensor(x, requires_grad=True), tg.tensor(w, requires_grad=True)
+    y = tg.conv2d(xt, wt, padding=1)
+    y.backward(tg.tensor(gy))
+    with np.errstate(invalid="ignore"):
+        expected = (ref_conv2d(x, w, padding=(1, 1)),
+                    ref_conv_transpose2d(gy, w, padding=(1, 1)),
+                    ref_conv2d_weight(x, gy, w.shape, (1, 1), (1, 1), (1, 1), 1))
+    for got, want in zip((y.detach().numpy(), xt.grad.numpy(), wt.grad.numpy()), expected):
+        assert np.array_equal(np.isnan(got), np.isnan(want))
+        assert np.allclose(got, want, equal_nan=True)

@@ -105,6 +105,12 @@ RECHECK_AFTER = 2e-3
 _clear_until = 0.0
 
 
+def blas_threads() -> int:
+    """The BLAS libraries' thread count (the least of them; 1 without BLAS control)."""
+    blas = _controllers()
+    return min(c.num_threads for c in blas) if blas else 1
+
+
 def count() -> int:
     """How many lanes a convolution may use now: the BLAS libraries' thread count (the least of
     them where several are loaded; 1 without BLAS control), and no more than the cores that no

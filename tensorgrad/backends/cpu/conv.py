@@ -13,7 +13,7 @@ import threading
 
 import numpy as np
 
-from . import _lanes
+from . import _lanes, winograd
 from ._jit import njit, prange
 
 __all__ = ["conv2d", "conv_transpose2d", "conv2d_weight", "conv_out_size"]
@@ -23,6 +23,10 @@ LANE_CHUNK_BYTES = 1 << 20  # the same where chunks run on parallel lanes, one c
 # Smaller convolutions (all patches together) run their chunks serially: LeNet-5's second conv
 # (3.8 MB of patches) lost ~1 ms per training step on two lanes.
 LANES_MIN_BYTES = 8 << 20
+# Winograd F(2x2, 3x3) from this many channels on both sides and this many bytes of transformed
+# planes (all images; below it a single-threaded BLAS only)
+WINOGRAD_MIN_CHANNELS = 16
+WINOGRAD_LANES_MIN_BYTES = 4 << 20
 MIN_PATCH_ROWS = 64  # fewer rows (C*kh*kw) than this: per-image GEMMs (the 1-channel shapes)
 
 
@@ -1069,6 +1073,103 @@ def _conv2d_weight_wide(x, gy, weight_shape, stride, padding, dilation, layout):
     return np.ascontiguousarray(acc.T).reshape(weight_shape)
 
 
+def _uses_winograd(c_, o_, kh, kw, stride, dilation, groups):
+    """Whether a convolution runs as Winograd's F(2x2, 3x3) (winograd.py): 3x3, stride 1, no
+    dilation or groups, and enough channels both ways that the GEMMs outweigh the transforms."""
+    return (kh == kw == 3 and stride == (1, 1) and dilation == (1, 1) and groups == 1
+            and min(c_, o_) >= WINOGRAD_MIN_CHANNELS)
+
+
+def _winograd_lanes(x, th, tw, channels):
+    """The lanes a Winograd convolution of x runs its chunks on, or 0 where it should take the
+    direct sum instead. Its transforms run one chunk per core, so it pays where every core that
+    BLAS would use takes chunks (lanes), or where BLAS is single-threaded anyway; with BLAS on
+    two threads and the transforms on one (the lanes held by other busy threads, as beside a
+    Linear layer's GEMMs), (64, 32, 28, 28) -> 64 took 54 against 41 ms for the three passes
+    (with one BLAS thread 58 against 67, with lanes 29 against 35)."""
+    per_image = winograd.planes_size(channels, th * tw, x.itemsize) * x.itemsize
+    threads = _lanes.blas_threads()
+    if threads <= 1:
+        return 1
+    if x.shape[0] * per_image < WINOGRAD_LANES_MIN_BYTES:
+        return 0
+    lanes = _lanes.count()
+    return lanes if lanes >= threads else 0
+
+
+def _winograd_chunks(x, th, tw, channels, lanes, body):
+    """body(start, stop) over chunks of x's images, each chunk's planes (16, channels, tiles)
+    sized for a core's cache, on the lanes."""
+    n_ = x.shape[0]
+    per_image = winograd.planes_size(channels, th * tw, x.itemsize) * x.itemsize
+    step = _chunk(n_, per_image, LANE_CHUNK_BYTES if lanes > 1 else CHUNK_BYTES)
+    bounds = [(start, min(n_, start + step)) for start in range(0, n_, step)]
+    return _lanes.map_chunks(body, bounds, lanes)
+
+
+def _conv2d_winograd(x, w, padding):
+    """A 3x3 stride-1 convolution as Winograd's F(2x2, 3x3): per chunk of images, the input
+    tiles' transforms V, the 16 GEMMs U[k] @ V[k], and the outputs' inverse transform. None
+    where x or w is not all finite (winograd.py's NaN from inf - inf): the direct sum's."""
+    n_, c_, h_, w_ = x.shape
+    o_ = w.shape[0]
+    oh, ow = h_ + 2 * padding[0] - 2, w_ + 2 * padding[1] - 2
+    th, tw = winograd.tiles(oh, ow)
+    lanes = _winograd_lanes(x, th, tw, max(c_, o_))
+    if not lanes or not np.isfinite(w).all():
+        return None
+    dtype = np.result_type(x, w)
+    u = winograd.kernel_tiles(w.astype(dtype, copy=False))
+    out = np.empty((n_, o_, oh, ow), dtype=dtype)
+    x = x.astype(dtype, copy=False)
+
+    def chunk(start, stop):
+        t_ = (stop - start) * th * tw
+        v = winograd.planes(_buffer(winograd.planes_size(c_, t_, x.itemsize), dtype), c_, t_)
+        if not winograd.input_tiles(x[start:stop], v, padding[0], padding[1], th, tw):
+            return False
+        m = winograd.planes(_buffer(winograd.planes_size(o_, t_, x.itemsize), dtype, slot=1),
+                            o_, t_)
+        np.matmul(u, v, out=m)
+        winograd.output_tiles(m, out[start:stop], th, tw)
+        return True
+
+    return out if all(_winograd_chunks(x, th, tw, max(c_, o_), lanes, chunk)) else None
+
+
+def _conv2d_weight_winograd(x, gy, padding):
+    """The weight gradient as the adjoint of _conv2d_winograd: dU[k] = dM[k] @ V[k]^T with
+    dM the output gradient's tiles A g A^T, summed over the chunks, then G^T dU G. None where
+    x or gy is not all finite."""
+    c_ = x.shape[1]
+    o_, oh, ow = gy.shape[1:]
+    th, tw = winograd.tiles(oh, ow)
+    lanes = _winograd_lanes(x, th, tw, max(c_, o_))
+    if not lanes:
+        return None
+    dtype = np.result_type(x, gy)
+    x, gy = x.astype(dtype, copy=False), gy.astype(dtype, copy=False)
+
+    def chunk(start, stop):
+        t_ = (stop - start) * th * tw
+        v = winograd.planes(_buffer(winograd.planes_size(c_, t_, x.itemsize), dtype), c_, t_)
+        if not winograd.input_tiles(x[start:stop], v, padding[0], padding[1], th, tw):
+            return None
+        m = winograd.planes(_buffer(winograd.planes_size(o_, t_, x.itemsize), dtype, slot=1),
+                            o_, t_)
+        if not winograd.grad_tiles(gy[start:stop], m, th, tw):
+            return None
+        return np.matmul(m, v.transpose(0, 2, 1))
+
+    parts = _winograd_chunks(x, th, tw, max(c_, o_), lanes, chunk)
+    if any(part is None for part in parts):
+        return None
+    du = parts[0]
+    for part in parts[1:]:
+        du += part
+    return winograd.kernel_grad(du)
+
+
 def conv2d(x, w, stride, padding, dilation, groups):
     """y[n, o] = sum_{c in group(o), i, j} w[o, c, i, j] x[n, c, y*s - p + i*d, x*s - p + j*d]."""
     n_, c_, h_, w_ = x.shape
@@ -1083,6 +1184,10 @@ def conv2d(x, w, stride, padding, dilation, groups):
                                  o_ // c_, _depthwise_rows(kh, kw, dilation, ow))
         return _depthwise(x, w, stride[0], stride[1], padding[0], padding[1], dilation[0],
                           dilation[1], oh, ow, o_ // c_)
+    if _uses_winograd(c_, o_, kh, kw, stride, dilation, groups):
+        out = _conv2d_winograd(x, w, padding)
+        if out is not None:
+            return out
     if _uses_rows(x.shape, kh, kw, stride, padding, dilation, groups, oh, ow):
         return _conv2d_rows(x, w, padding, dilation)
     layout = _layout(h_, w_, kh, kw, stride, padding, dilation, groups, c_, oh, ow, o_)
@@ -1120,6 +1225,10 @@ def conv_transpose2d(x, w, stride, padding, output_padding, dilation, groups):
     flips = (stride == (1, 1) and groups == 1 and output_padding == (0, 0)
              and padding[0] <= dilation[0] * (kh - 1) and padding[1] <= dilation[1] * (kw - 1))
     pad = (dilation[0] * (kh - 1) - padding[0], dilation[1] * (kw - 1) - padding[1])
+    if flips and _uses_winograd(c_, og, kh, kw, stride, dilation, groups):
+        out = _conv2d_winograd(x, _flipped(w), pad)
+        if out is not None:
+            return out
     if flips and _uses_rows(x.shape, kh, kw, stride, pad, dilation, groups, ho, wo):
         # large 'same'-sized ones as a row-tap forward: 47-50 against 49-58 ms for the grid's
         # col2im at (32, 64, 56, 56) in a slow phase of the machine, 42-45 against 42-44 in a
@@ -1183,6 +1292,11 @@ def conv2d_weight(x, gy, weight_shape, stride, padding, dilation, groups):
                                         dilation[1], o_ // c_)
         return _depthwise_weight(x, gy, kh, kw, stride[0], stride[1], padding[0], padding[1],
                                  dilation[0], dilation[1], o_ // c_)
+    if (_uses_winograd(c_, o_, kh, kw, stride, dilation, groups)
+            and (oh, ow) == (x.shape[2] + 2 * padding[0] - 2, x.shape[3] + 2 * padding[1] - 2)):
+        gw = _conv2d_weight_winograd(x, gy, padding)
+        if gw is not None:
+            return gw
     if _uses_rows(x.shape, kh, kw, stride, padding, dilation, groups, oh, ow):
         return _conv2d_weight_rows(x, gy, weight_shape, padding, dilation)
     layout = _layout(x.shape[2], x.shape[3], kh, kw, stride, padding, dilation, groups, c_, oh,
