@@ -135,6 +135,7 @@ from .ops.elementwise import (
     where,
 )
 from .ops.functions import *  # noqa: F403  (PyTorch's names, listed in its __all__)
+from .ops.functions_more import *  # noqa: F403
 from .ops.indexing import gather, index_add, index_select, scatter_add, take_along_dim
 from .ops.linalg import linear, matmul
 from .ops.loss import softmax_cross_entropy

@@ -10,6 +10,7 @@ from .ops import (
     conv,
     elementwise,
     functions,
+    functions_more,
     indexing,
     linalg,
     pooling,
@@ -203,6 +204,11 @@ for _name in (
         "repeat_interleave diagonal diag_embed diag trace diff masked_select take scatter argsort "
         "kthvalue median quantile nansum nanmean unique bincount cumprod").split():
     _MORE[_name] = getattr(functions, _name)
+for _name in (
+        "cummax cummin logcumsumexp histc index_copy index_fill masked_scatter aminmax "
+        "nanmedian nanquantile mode heaviside logaddexp2 copysign renorm unflatten "
+        "tensor_split vdot argwhere erfc sinc cov corrcoef scatter_reduce").split():
+    _MORE[_name] = getattr(functions_more, _name)
 for _name, _fn in _MORE.items():
     setattr(Tensor, _name, _fn)
 
