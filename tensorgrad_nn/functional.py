@@ -224,6 +224,73 @@ def dropout2d(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     return _channel_dropout(x, p, training, 2, "dropout2d")
 
 
+def dropout3d(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """Dropout of whole volumes of (N, C, D, H, W) or (C, D, H, W)."""
+    return _channel_dropout(x, p, training, 3, "dropout3d")
+
+
+def feature_alpha_dropout(x: Tensor, p: float = 0.5, training: bool = False) -> Tensor:
+    """alpha_dropout of whole channels: one draw per (sample, channel) of (N, C, *spatial)."""
+    if not 0 <= p < 1:
+        raise ValueError(f"feature_alpha_dropout: p must be in [0, 1), got {p}")
+    if not training or p == 0:
+        return x
+    if x.ndim < 2:
+        raise tg.ShapeError(f"feature_alpha_dropout: expected (N, C, ...), got {tuple(x.shape)}")
+    alpha = -_SELU_ALPHA * _SELU_SCALE
+    a = ((1 - p) * (1 + p * alpha * alpha)) ** -0.5
+    b = -a * alpha * p
+    keep = (tg.rand(*x.shape[:2], *(1,) * (x.ndim - 2), dtype=x.dtype, device=x.device)
+            >= p).to(x.dtype)
+    return (x * keep + (1.0 - keep) * alpha) * a + b
+
+
+def rrelu(x: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+          training: bool = False) -> Tensor:
+    """Randomized leaky ReLU: negative inputs times a slope drawn from U(lower, upper) per
+    element while training, times (lower + upper) / 2 in eval."""
+    if not 0 <= lower <= upper:
+        raise ValueError(f"rrelu: expected 0 <= lower <= upper, got {lower}, {upper}")
+    if not training:
+        return leaky_relu(x, (lower + upper) / 2)
+    slope = tg.rand(*x.shape, dtype=x.dtype, device=x.device) * (upper - lower) + lower
+    return tg.where(x >= 0, x, x * slope)
+
+
+def max_unpool2d(input: Tensor, indices, kernel_size, stride=None, padding=0,
+                 output_size=None) -> Tensor:
+    """The partial inverse of max_pool2d: each value put back at its index (flat in its
+    (H_out * W_out) plane, as max_pool2d(return_indices=True) gives), zeros elsewhere. An
+    index two windows share gets their (equal) value once, and its gradient goes to one of
+    them (as PyTorch's)."""
+    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+    sh, sw = (kh, kw) if stride is None else ((stride, stride) if isinstance(stride, int)
+                                             else stride)
+    ph, pw = (padding, padding) if isinstance(padding, int) else padding
+    unbatched = input.ndim == 3
+    x = input.unsqueeze(0) if unbatched else input
+    idx = indices if isinstance(indices, Tensor) else tg.tensor(np.asarray(indices))
+    idx = idx.unsqueeze(0) if unbatched else idx
+    if x.ndim != 4 or tuple(idx.shape) != tuple(x.shape):
+        raise tg.ShapeError(f"max_unpool2d: input {tuple(input.shape)} and indices "
+                            f"{tuple(indices.shape)} must be one (N, C, H, W) shape")
+    n_, c_, h_, w_ = x.shape
+    if output_size is None:
+        oh, ow = (h_ - 1) * sh - 2 * ph + kh, (w_ - 1) * sw - 2 * pw + kw
+    else:
+        oh, ow = tuple(output_size)[-2:]
+    flat = np.asarray(idx.detach()).reshape(n_, c_, -1).astype(np.int64)
+    if flat.size and (flat.min() < 0 or flat.max() >= oh * ow):
+        raise IndexError(f"max_unpool2d: an index is outside the ({oh}, {ow}) output")
+    source = np.zeros((n_, c_, oh * ow), dtype=np.int64)  # which input lands at each output
+    np.put_along_axis(source, flat, np.broadcast_to(np.arange(flat.shape[2]), flat.shape), 2)
+    hit = np.zeros((n_, c_, oh * ow), dtype=bool)
+    np.put_along_axis(hit, flat, True, 2)
+    picked = x.reshape(n_, c_, -1).gather(2, tg.tensor(source))
+    out = tg.where(tg.tensor(hit), picked, 0.0).reshape(n_, c_, oh, ow)
+    return out[0] if unbatched else out
+
+
 def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """(x - mean) / sqrt(var + eps) over the trailing dims normalized_shape (biased variance),
@@ -902,6 +969,29 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor,
     if swap:
         d_neg = tg.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
     return _reduce(tg.relu(d_pos - d_neg + margin), reduction, "triplet_margin_loss")
+
+
+def multilabel_margin_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
+    """sum over target classes j and non-target classes i of max(0, 1 - (x[j] - x[i])) / C;
+    target (N, C) or (C,) holds class indices, up to the first -1."""
+    labels = np.asarray(target.detach() if isinstance(target, Tensor) else target)
+    if labels.shape != tuple(input.shape) or input.ndim not in (1, 2):
+        raise tg.ShapeError(f"multilabel_margin_loss: input {tuple(input.shape)} and target "
+                            f"{labels.shape} must be one (N, C) or (C,) shape")
+    x = input if input.ndim == 2 else input.unsqueeze(0)
+    labels = labels.reshape(x.shape).astype(np.int64)
+    n_, c_ = x.shape
+    valid = np.cumprod(labels >= 0, axis=1).astype(bool)  # up to the first -1
+    if np.any(labels[valid] >= c_):
+        raise IndexError(f"multilabel_margin_loss: a target class is outside [0, {c_})")
+    is_target = np.zeros((n_, c_), dtype=bool)
+    rows = np.nonzero(valid)
+    is_target[rows[0], labels[valid]] = True
+    picked = x.gather(1, tg.tensor(np.where(valid, labels, 0)))  # x[y_j] per slot j
+    pairs = tg.relu(1 - picked.unsqueeze(2) + x.unsqueeze(1))  # (N, slot j, class i)
+    mask = tg.tensor((valid[:, :, None] & ~is_target[:, None, :]).astype(x.dtype))
+    loss = (pairs * mask).sum((1, 2)) / c_
+    return _reduce(loss if input.ndim == 2 else loss[0], reduction, "multilabel_margin_loss")
 
 
 def gaussian_nll_loss(input: Tensor, target, var, full: bool = False, eps: float = 1e-6,

@@ -100,6 +100,22 @@ class TripletMarginLoss(_Loss):
         super().__init__(margin=margin, p=p, eps=eps, swap=swap, reduction=reduction)
 
 
+class TripletMarginWithDistanceLoss(_Loss):
+    fn = staticmethod(F.triplet_margin_with_distance_loss)
+
+    def __init__(self, *, distance_function=None, margin: float = 1.0, swap: bool = False,
+                 reduction: str = "mean"):
+        super().__init__(distance_function=distance_function, margin=margin, swap=swap,
+                         reduction=reduction)
+
+
+class MultiLabelMarginLoss(_Loss):
+    fn = staticmethod(F.multilabel_margin_loss)
+
+    def __init__(self, reduction: str = "mean"):
+        super().__init__(reduction=reduction)
+
+
 class GaussianNLLLoss(_Loss):
     """forward(input, target, var): the negative log-likelihood of target under N(input, var)."""
 

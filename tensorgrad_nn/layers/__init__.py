@@ -113,3 +113,18 @@ __all__ = [
     "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "Fold", "Unfold", "AlphaDropout",
     "ConvTranspose1d", "LocalResponseNorm", "LPPool1d", "LPPool2d", "ChannelShuffle",
 ]
+
+from .activation import RReLU  # noqa: E402
+from .dropout import Dropout3d, FeatureAlphaDropout  # noqa: E402
+from .pooling import MaxUnpool2d  # noqa: E402
+from .shape import (  # noqa: E402
+    CircularPad1d,
+    CircularPad2d,
+    ConstantPad1d,
+    ReflectionPad1d,
+    ReplicationPad1d,
+    ZeroPad1d,
+)
+
+__all__ += ["RReLU", "Dropout3d", "FeatureAlphaDropout", "MaxUnpool2d", "CircularPad1d",
+            "CircularPad2d", "ConstantPad1d", "ReflectionPad1d", "ReplicationPad1d", "ZeroPad1d"]

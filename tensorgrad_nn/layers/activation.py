@@ -39,6 +39,21 @@ class LeakyReLU(Module):
         return f"negative_slope={self.negative_slope}"
 
 
+class RReLU(Module):
+    """Randomized leaky ReLU: a slope from U(lower, upper) per element while training, their
+    mean in eval."""
+
+    def __init__(self, lower: float = 1.0 / 8, upper: float = 1.0 / 3):
+        super().__init__()
+        self.lower, self.upper = lower, upper
+
+    def forward(self, x):
+        return F.rrelu(x, self.lower, self.upper, self.training)
+
+    def extra_repr(self) -> str:
+        return f"lower={self.lower}, upper={self.upper}"
+
+
 class ELU(Module):
     def __init__(self, alpha: float = 1.0):
         super().__init__()

@@ -1,4 +1,5 @@
-"""Dropout, Dropout1d, Dropout2d, AlphaDropout: the identity in eval mode."""
+"""Dropout, Dropout1d, Dropout2d, Dropout3d, AlphaDropout, FeatureAlphaDropout: the identity in
+eval mode."""
 
 from __future__ import annotations
 
@@ -42,3 +43,15 @@ class Dropout2d(Dropout):
     (neighbouring pixels are correlated, so element dropout barely regularises convolutions)."""
 
     fn = staticmethod(F.dropout2d)
+
+
+class Dropout3d(Dropout):
+    """Zero whole volumes of (N, C, D, H, W) or (C, D, H, W) with probability p while training."""
+
+    fn = staticmethod(F.dropout3d)
+
+
+class FeatureAlphaDropout(Dropout):
+    """AlphaDropout of whole channels (one draw per sample and channel)."""
+
+    fn = staticmethod(F.feature_alpha_dropout)

@@ -26,6 +26,24 @@ class MaxPool2d(Module):
                 f"padding={self.padding}, dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
+class MaxUnpool2d(Module):
+    """forward(input, indices, output_size=None): max_pool2d's values back at their indices."""
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+
+    def forward(self, x, indices, output_size=None):
+        from .. import functional as F
+
+        return F.max_unpool2d(x, indices, self.kernel_size, self.stride, self.padding,
+                              output_size)
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, stride={self.stride or self.kernel_size}, "
+                f"padding={self.padding}")
+
+
 class AvgPool2d(Module):
     """Mean over kernel_size windows; stride defaults to kernel_size (PyTorch's arguments)."""
 

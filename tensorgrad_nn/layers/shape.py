@@ -155,6 +155,55 @@ class ReplicationPad2d(_Pad2d):
         super().__init__(padding)
 
 
+class CircularPad2d(_Pad2d):
+    mode = "circular"
+
+    def __init__(self, padding):
+        super().__init__(padding)
+
+
+class _Pad1d(_Pad2d):
+    """Pads the last dim by padding: one int for both sides, or (left, right)."""
+
+    def __init__(self, padding, value: float = 0.0):
+        Module.__init__(self)
+        self.padding = (padding,) * 2 if isinstance(padding, int) else tuple(padding)
+        if len(self.padding) != 2:
+            raise ValueError(f"{type(self).__name__}: padding must be an int or (left, right), "
+                             f"got {padding}")
+        self.value = value
+
+
+class ZeroPad1d(_Pad1d):
+    def __init__(self, padding):
+        super().__init__(padding)
+
+
+class ConstantPad1d(_Pad1d):
+    pass
+
+
+class ReflectionPad1d(_Pad1d):
+    mode = "reflect"
+
+    def __init__(self, padding):
+        super().__init__(padding)
+
+
+class ReplicationPad1d(_Pad1d):
+    mode = "replicate"
+
+    def __init__(self, padding):
+        super().__init__(padding)
+
+
+class CircularPad1d(_Pad1d):
+    mode = "circular"
+
+    def __init__(self, padding):
+        super().__init__(padding)
+
+
 class Unfold(Module):
     """im2col as a layer: (N, C, H, W) -> (N, C kh kw, L) (functional.unfold)."""
 

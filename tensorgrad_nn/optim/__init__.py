@@ -2,6 +2,7 @@
 
 from . import lr_scheduler, swa_utils
 from .algorithms import (
+    ASGD,
     SGD,
     Adadelta,
     Adagrad,
@@ -18,5 +19,5 @@ from .lbfgs import LBFGS
 from .optimizer import Optimizer, clip_grad_norm_
 
 __all__ = ["SGD", "Adagrad", "Adam", "AdamW", "RMSprop", "RMSProp", "Optimizer", "Adamax",
-           "NAdam", "RAdam", "Adadelta", "LBFGS", "Rprop",
+           "NAdam", "RAdam", "Adadelta", "LBFGS", "Rprop", "ASGD",
            "clip_grad_norm_", "lr_scheduler", "swa_utils"]

@@ -1,4 +1,4 @@
-"""SGD (momentum, Nesterov), RMSprop, Adam, AdamW, Adagrad, Adamax, NAdam, RAdam, Adadelta:
+"""SGD (momentum, Nesterov), RMSprop, Adam, AdamW, Adagrad, ASGD, Adamax, NAdam, RAdam, Adadelta:
 PyTorch's update rules, with the formula of each in its docstring. Slugnet's RMSProp is a thin
 wrapper."""
 
@@ -158,6 +158,37 @@ class Adagrad(Optimizer):
         clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
         state["sum"].add_(g * g)
         p.add_(g / (state["sum"].sqrt() + group["eps"]), alpha=-clr)
+
+
+class ASGD(Optimizer):
+    """Averaged SGD (Polyak-Ruppert): p = p (1 - lambd eta) - eta g; the average ax follows p
+    with weight mu; then eta = lr / (1 + lambd lr t)^alpha and mu = 1 / max(1, t - t0).
+    state["ax"] holds the averaged parameters."""
+
+    default_lr = 0.01
+
+    def __init__(self, params=None, lr: float | None = None, lambd: float = 1e-4,
+                 alpha: float = 0.75, t0: float = 1e6, weight_decay: float = 0.0):
+        super().__init__(params, dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0,
+                                      weight_decay=weight_decay))
+
+    def _update(self, p, g, state, group):
+        if group["weight_decay"]:
+            g = g + p.detach() * group["weight_decay"]
+        if not state:
+            state["step"], state["eta"], state["mu"] = 0, group["lr"], 1.0
+            state["ax"] = tg.zeros_like(p)
+        state["step"] += 1
+        eta = state["eta"]
+        p.mul_(1 - group["lambd"] * eta)
+        p.add_(g, alpha=-eta)
+        if state["mu"] != 1:
+            state["ax"].add_((p.detach() - state["ax"]) * state["mu"])
+        else:
+            state["ax"].copy_(p.detach())
+        t = state["step"]
+        state["eta"] = group["lr"] / (1 + group["lambd"] * group["lr"] * t) ** group["alpha"]
+        state["mu"] = 1 / max(1, t - group["t0"])
 
 
 

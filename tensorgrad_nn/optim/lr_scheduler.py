@@ -1,7 +1,7 @@
 """Learning-rate schedules, PyTorch's: each epoch-indexed one is a closed form of the epoch
 (StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, LambdaLR,
 LinearLR, ConstantLR, PolynomialLR, OneCycleLR, CyclicLR; SequentialLR runs several one after
-another); ReduceLROnPlateau steps on a metric."""
+another) but MultiplicativeLR, a running product; ReduceLROnPlateau steps on a metric."""
 
 from __future__ import annotations
 
@@ -98,6 +98,17 @@ class LambdaLR(LRScheduler):
 
     def lrs_at(self, epoch):
         return [base * fn(epoch) for base, fn in zip(self.base_lrs, self.lr_lambdas)]
+
+
+class MultiplicativeLR(LambdaLR):
+    """lr_t = lr_{t-1} * lr_lambda(t): the factors multiply up, epoch after epoch (one
+    function, or one per parameter group)."""
+
+    def lrs_at(self, epoch):
+        if epoch <= 0:
+            return list(self.base_lrs)
+        return [g["lr"] * fn(epoch) for g, fn in zip(self.optimizer.param_groups,
+                                                     self.lr_lambdas)]
 
 
 class LinearLR(LRScheduler):
