@@ -1107,6 +1107,16 @@ def _winograd_chunks(x, th, tw, channels, lanes, body):
     return _lanes.map_chunks(body, bounds, lanes)
 
 
+def _winograd_buffers(c_, o_, tiles, dtype):
+    """The chunk's input planes v (16, C, tiles) and output planes m (16, O, tiles), in this
+    thread's scratch buffers."""
+    size = np.dtype(dtype).itemsize
+    v = winograd.planes(_buffer(winograd.planes_size(c_, tiles, size), dtype), c_, tiles)
+    m = winograd.planes(_buffer(winograd.planes_size(o_, tiles, size), dtype, slot=1), o_,
+                        tiles)
+    return v, m
+
+
 def _conv2d_winograd(x, w, padding):
     """A 3x3 stride-1 convolution as Winograd's F(2x2, 3x3): per chunk of images, the input
     tiles' transforms V, the 16 GEMMs U[k] @ V[k], and the outputs' inverse transform. None
@@ -1124,12 +1134,9 @@ def _conv2d_winograd(x, w, padding):
     x = x.astype(dtype, copy=False)
 
     def chunk(start, stop):
-        t_ = (stop - start) * th * tw
-        v = winograd.planes(_buffer(winograd.planes_size(c_, t_, x.itemsize), dtype), c_, t_)
+        v, m = _winograd_buffers(c_, o_, (stop - start) * th * tw, dtype)
         if not winograd.input_tiles(x[start:stop], v, padding[0], padding[1], th, tw):
             return False
-        m = winograd.planes(_buffer(winograd.planes_size(o_, t_, x.itemsize), dtype, slot=1),
-                            o_, t_)
         np.matmul(u, v, out=m)
         winograd.output_tiles(m, out[start:stop], th, tw)
         return True
@@ -1151,12 +1158,9 @@ def _conv2d_weight_winograd(x, gy, padding):
     x, gy = x.astype(dtype, copy=False), gy.astype(dtype, copy=False)
 
     def chunk(start, stop):
-        t_ = (stop - start) * th * tw
-        v = winograd.planes(_buffer(winograd.planes_size(c_, t_, x.itemsize), dtype), c_, t_)
+        v, m = _winograd_buffers(c_, o_, (stop - start) * th * tw, dtype)
         if not winograd.input_tiles(x[start:stop], v, padding[0], padding[1], th, tw):
             return None
-        m = winograd.planes(_buffer(winograd.planes_size(o_, t_, x.itemsize), dtype, slot=1),
-                            o_, t_)
         if not winograd.grad_tiles(gy[start:stop], m, th, tw):
             return None
         return np.matmul(m, v.transpose(0, 2, 1))
