@@ -423,6 +423,8 @@ def repeat_interleave(x, repeats, dim: int | None = None) -> Tensor:
 def _atleast(x, n: int) -> Tensor:
     if x.ndim >= n:
         return x
+    if n == 1:
+        return x.reshape(1)
     if n == 2:
         return x.reshape(1, -1)
     return x.reshape(1, -1, 1) if x.ndim <= 1 else x.unsqueeze(-1)

@@ -19,7 +19,7 @@ from ..tensor import Tensor
 from . import elementwise as E
 from . import indexing, reduction, shape
 from ._util import as_tensor_like, normalize_dim
-from .functions import _t, logaddexp, meshgrid, narrow, searchsorted
+from .functions import _atleast, _t, diagonal, logaddexp, meshgrid, narrow, searchsorted
 
 __all__ = [
     "cummax", "cummin", "logcumsumexp", "histc", "histogram", "bucketize", "cartesian_prod",
@@ -458,14 +458,9 @@ def corrcoef(input) -> Tensor:  # noqa: A002
     c = cov(input)
     if c.ndim == 0:
         return c / c
-    d = E.sqrt(_diagonal(c))
+    d = E.sqrt(diagonal(c))
     out = c / d.reshape(-1, 1) / d.reshape(1, -1)
     return E.clamp(out, -1.0, 1.0)
-
-
-def _diagonal(m) -> Tensor:
-    n = m.shape[0]
-    return m.reshape(-1)[np.arange(n) * (n + 1)]
 
 
 def trapezoid(y, x=None, *, dx: float | None = None, dim: int = -1) -> Tensor:
@@ -519,12 +514,9 @@ def vander(x, N: int | None = None, increasing: bool = False) -> Tensor:  # noqa
 
 
 def _atleast_each(tensors, n):
-    from .functions import _atleast
-
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
-    out = tuple(_atleast(_t(t), n) if n > 1 else (_t(t).reshape(1) if _t(t).ndim == 0
-                                                 else _t(t)) for t in tensors)
+    out = tuple(_atleast(_t(t), n) for t in tensors)
     return out[0] if len(out) == 1 else out
 
 
@@ -556,8 +548,7 @@ def tensor_split(x, indices_or_sections, dim: int = 0) -> tuple:
     else:
         cuts = [min(max(int(i) if i >= 0 else int(i) + size, 0), size) for i in spec]
         bounds = [0] + cuts + [size]
-    return tuple(narrow(x, dim, int(a), max(int(b) - int(a), 0)) if b > a else
-                 narrow(x, dim, int(a) if a < size else size, 0)
+    return tuple(narrow(x, dim, int(a), max(int(b) - int(a), 0))  # bounds lie in [0, size]
                  for a, b in zip(bounds[:-1], bounds[1:]))
 
 

@@ -22,7 +22,7 @@ tile rows th = ceil(oh / 2), tile columns tw = ceil(ow / 2).
 
 import numpy as np
 
-from ._jit import njit, prange
+from ._jit import njit
 
 # Where a 4 KiB page holds a whole number of the 16 planes' strides, the 16 streams a transform
 # reads or writes at once fall into the same cache sets: (32, 64, 56, 56)'s input transform took
@@ -61,10 +61,10 @@ def input_tiles(x, v, ph, pw, th, tw):
     n_, c_, h_, w_ = x.shape
     hp, wp = 2 * th + 2, 2 * tw + 2
     hh, ww = min(h_, hp - ph), min(w_, wp - pw)
+    pad = np.zeros((hp, wp), dtype=x.dtype)  # the border stays 0, the image is overwritten
     bad = 0
-    for plane in prange(n_ * c_):
+    for plane in range(n_ * c_):
         b, c = plane // c_, plane % c_
-        pad = np.zeros((hp, wp), dtype=x.dtype)
         if _copy_in(x[b, c], pad, ph, pw, hh, ww):
             bad += 1
         for ty in range(th):
@@ -118,9 +118,9 @@ def output_tiles(m, out, th, tw):
     [0,1,-1,-1]]; outputs past out's edge (odd sizes) are dropped."""
     n_, o_, oh, ow = out.shape
     even = oh == 2 * th and ow == 2 * tw
-    for bo in prange(n_ * o_):
+    plane = np.empty((2 * th, 2 * tw), dtype=out.dtype)
+    for bo in range(n_ * o_):
         b, o = bo // o_, bo % o_
-        plane = np.empty((2 * th, 2 * tw), dtype=out.dtype)
         dst = out[b, o] if even else plane
         for ty in range(th):
             first = (b * th + ty) * tw
@@ -149,10 +149,10 @@ def grad_tiles(gy, m, th, tw):
     its edge): the adjoint of output_tiles. Returns whether gy was all finite."""
     n_, o_, oh, ow = gy.shape
     even = oh == 2 * th and ow == 2 * tw
+    plane = np.zeros((2 * th, 2 * tw), dtype=gy.dtype)  # past gy's edge it stays 0
     bad = 0
-    for bo in prange(n_ * o_):
+    for bo in range(n_ * o_):
         b, o = bo // o_, bo % o_
-        plane = np.zeros((2 * th, 2 * tw), dtype=gy.dtype)
         found = False
         src = gy[b, o]
         if not even:
