@@ -1107,11 +1107,12 @@ def _winograd_chunks(x, th, tw, channels, lanes, body):
     return _lanes.map_chunks(body, bounds, lanes)
 
 
-def _winograd_buffers(c_, o_, tiles, dtype):
-    """The chunk's input planes v (16, C, tiles) and output planes m (16, O, tiles), in this
-    thread's scratch buffers."""
+def _winograd_buffers(c_, o_, tiles, dtype, tiles_first=False):
+    """The chunk's input planes v (16, C, tiles), or (16, tiles, C) with tiles_first, and
+    output planes m (16, O, tiles), in this thread's scratch buffers."""
     size = np.dtype(dtype).itemsize
-    v = winograd.planes(_buffer(winograd.planes_size(c_, tiles, size), dtype), c_, tiles)
+    v = _buffer(winograd.planes_size(c_, tiles, size), dtype)
+    v = winograd.planes(v, tiles, c_) if tiles_first else winograd.planes(v, c_, tiles)
     m = winograd.planes(_buffer(winograd.planes_size(o_, tiles, size), dtype, slot=1), o_,
                         tiles)
     return v, m
@@ -1158,12 +1159,12 @@ def _conv2d_weight_winograd(x, gy, padding):
     x, gy = x.astype(dtype, copy=False), gy.astype(dtype, copy=False)
 
     def chunk(start, stop):
-        v, m = _winograd_buffers(c_, o_, (stop - start) * th * tw, dtype)
-        if not winograd.input_tiles(x[start:stop], v, padding[0], padding[1], th, tw):
+        v, m = _winograd_buffers(c_, o_, (stop - start) * th * tw, dtype, tiles_first=True)
+        if not winograd.input_tiles_t(x[start:stop], v, padding[0], padding[1], th, tw):
             return None
         if not winograd.grad_tiles(gy[start:stop], m, th, tw):
             return None
-        return np.matmul(m, v.transpose(0, 2, 1))
+        return np.matmul(m, v)
 
     parts = _winograd_chunks(x, th, tw, max(c_, o_), lanes, chunk)
     if any(part is None for part in parts):

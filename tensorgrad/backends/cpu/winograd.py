@@ -85,6 +85,54 @@ def input_tiles(x, v, ph, pw, th, tw):
     return bad == 0
 
 
+@njit()
+def input_tiles_t(x, v, ph, pw, th, tw):
+    """input_tiles into v laid out (16, tiles, C), for the weight gradient: its GEMMs
+    dM[k] (O, tiles) @ V[k] (tiles, C) then read both operands along rows ((64, 245) @ (245,
+    32) on one core: 0.14 against 0.235 ms with V[k] (C, tiles) transposed). Each image is
+    first copied channels-last into a padded block, so a tile's channels are written in a row
+    (written per plane with a channel stride instead, the transform took 1.6x as long)."""
+    n_, c_, h_, w_ = x.shape
+    hp, wp = 2 * th + 2, 2 * tw + 2
+    hh, ww = min(h_, hp - ph), min(w_, wp - pw)
+    pad = np.zeros((hp, wp, c_), dtype=x.dtype)  # the border stays 0, the image is overwritten
+    bad = False
+    for b in range(n_):
+        for c in range(c_):
+            src = x[b, c]
+            for i in range(hh):
+                row, out = src[i], pad[ph + i]
+                for j in range(ww):
+                    val = row[j]
+                    out[pw + j, c] = val
+                    bad |= (val - val) != 0
+        for ty in range(th):
+            r0, r1, r2, r3 = pad[2 * ty], pad[2 * ty + 1], pad[2 * ty + 2], pad[2 * ty + 3]
+            for tx in range(tw):
+                k, j = (b * th + ty) * tw + tx, 2 * tx
+                for c in range(c_):
+                    t00, t10, t20, t30 = _bt_column(r0[j, c], r1[j, c], r2[j, c], r3[j, c])
+                    t01, t11, t21, t31 = _bt_column(r0[j + 1, c], r1[j + 1, c], r2[j + 1, c],
+                                                    r3[j + 1, c])
+                    t02, t12, t22, t32 = _bt_column(r0[j + 2, c], r1[j + 2, c], r2[j + 2, c],
+                                                    r3[j + 2, c])
+                    t03, t13, t23, t33 = _bt_column(r0[j + 3, c], r1[j + 3, c], r2[j + 3, c],
+                                                    r3[j + 3, c])
+                    _b_row_t(v, 0, k, c, t00, t01, t02, t03)
+                    _b_row_t(v, 4, k, c, t10, t11, t12, t13)
+                    _b_row_t(v, 8, k, c, t20, t21, t22, t23)
+                    _b_row_t(v, 12, k, c, t30, t31, t32, t33)
+    return not bad
+
+
+@njit(inline="always")
+def _b_row_t(v, k, tile, c, t0, t1, t2, t3):
+    v[k, tile, c] = t0 - t2
+    v[k + 1, tile, c] = t1 + t2
+    v[k + 2, tile, c] = t2 - t1
+    v[k + 3, tile, c] = t1 - t3
+
+
 @njit(inline="always")
 def _copy_in(src, dst, y0, x0, hh, ww):
     """dst[y0:y0+hh, x0:x0+ww] = src[:hh, :ww]; returns whether a value copied was not finite
