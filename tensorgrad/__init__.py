@@ -15,6 +15,7 @@ from . import (
     linalg,
     special,
     testing,
+    utils,
 )
 from .autograd import (
     AnomalyError,
@@ -177,7 +178,7 @@ from .ops.shape import (
     unsqueeze,
 )
 from .ops.special import digamma, erfinv, lgamma, polygamma
-from .random import initial_seed, manual_seed
+from .random import get_rng_state, initial_seed, manual_seed, set_rng_state
 from .tensor import Tensor
 
 clip = clamp

@@ -24,3 +24,23 @@ def synchronize() -> None:
 
     backend.check_available()
     backend._cuda().synchronize()
+
+
+def get_rng_state():
+    """The CUDA generator's states as a uint8 CPU tensor (torch.cuda.get_rng_state)."""
+    from .backends import cuda as backend
+    from .creation import tensor
+
+    backend.check_available()
+    return tensor(backend.rng.get_state())
+
+
+def set_rng_state(new_state) -> None:
+    """Restore the CUDA generator's states from get_rng_state's tensor."""
+    import numpy as np
+
+    from .backends import cuda as backend
+
+    backend.check_available()
+    backend.rng.set_state(np.asarray(new_state.numpy() if hasattr(new_state, "numpy")
+                                     else new_state))

@@ -21,7 +21,8 @@ from ... import random as tg_random
 from .launch import THREADS, launch
 from .memory import asarray, empty, flat  # asarray counts the one copy of the states
 
-__all__ = ["random_uniform", "random_normal", "random_bernoulli", "KERNELS"]
+__all__ = ["random_uniform", "random_normal", "random_bernoulli", "get_state", "set_state",
+           "KERNELS"]
 
 # the simulator runs each thread in Python (~65 us apiece): keep its grid to one block
 STREAMS = THREADS if config.ENABLE_CUDASIM else 64 * THREADS
@@ -36,6 +37,23 @@ def _reset(_seed) -> None:
 
 
 tg_random.on_seed(_reset)
+
+
+def get_state() -> np.ndarray:
+    """The generator states, copied to the host as bytes (tensorgrad.cuda.get_rng_state)."""
+    from .memory import to_host
+
+    return np.ascontiguousarray(to_host(_generator_states())).view(np.uint8).reshape(-1)
+
+
+def set_state(raw: np.ndarray) -> None:
+    """Replace the generator states by get_state's bytes."""
+    global _states
+    if raw.dtype != np.uint8 or raw.shape != (STREAMS * 16,):
+        raise ValueError(f"set_rng_state: expected the uint8 tensor of shape ({STREAMS * 16},) "
+                         f"that tensorgrad.cuda.get_rng_state returns, got {raw.dtype} "
+                         f"{raw.shape}")
+    _states = asarray(np.ascontiguousarray(raw).view(np.uint64).reshape(STREAMS, 2))
 
 
 def _splitmix64(x: np.ndarray) -> np.ndarray:

@@ -1,0 +1,5 @@
+"""tensorgrad.utils: torch.utils' counterparts (checkpoint)."""
+
+from . import checkpoint
+
+__all__ = ["checkpoint"]
