@@ -23,6 +23,7 @@ from tensorgrad import (  # noqa: F401  (re-exports)
     softmax,
 )
 from tensorgrad.ops._util import pair
+from tensorgrad.ops.ctc import ctc_nll
 from tensorgrad.ops.indexing import index_add
 from tensorgrad.ops.normalization import standardize
 
@@ -992,6 +993,95 @@ def multilabel_margin_loss(input: Tensor, target, reduction: str = "mean") -> Te
     mask = tg.tensor((valid[:, :, None] & ~is_target[:, None, :]).astype(x.dtype))
     loss = (pairs * mask).sum((1, 2)) / c_
     return _reduce(loss if input.ndim == 2 else loss[0], reduction, "multilabel_margin_loss")
+
+
+def _int_lengths(op: str, name: str, lengths, n_: int) -> np.ndarray:
+    values = np.asarray(lengths.detach().numpy() if isinstance(lengths, Tensor) else lengths)
+    values = values.reshape(-1)
+    if values.shape != (n_,) or values.dtype.kind not in "iu":
+        raise tg.ShapeError(f"{op}: {name} must hold {n_} integers (one per sequence), got "
+                            f"{values.dtype} {values.shape}")
+    return values.astype(np.int64)
+
+
+def _ctc_labels(targets, target_lengths, n_: int, classes: int, blank: int) -> np.ndarray:
+    """The targets as an (N, S_max) int array, padded past each length with blank."""
+    labels = np.asarray(targets.detach().numpy() if isinstance(targets, Tensor) else targets)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"ctc_loss: targets must be integer class indices, got {labels.dtype}")
+    longest = int(target_lengths.max(initial=0))
+    out = np.full((n_, longest), blank, dtype=np.int64)
+    if labels.ndim == 2:
+        if labels.shape[0] != n_ or labels.shape[1] < longest:
+            raise tg.ShapeError(f"ctc_loss: padded targets {labels.shape} must be (N={n_}, "
+                                f">= max target length {longest})")
+        for n, length in enumerate(target_lengths):
+            out[n, :length] = labels[n, :length]
+    elif labels.ndim == 1:
+        if labels.size < target_lengths.sum():
+            raise tg.ShapeError(f"ctc_loss: concatenated targets hold {labels.size} labels, "
+                                f"target_lengths sum to {int(target_lengths.sum())}")
+        ends = np.cumsum(target_lengths)
+        for n, (end, length) in enumerate(zip(ends, target_lengths)):
+            out[n, :length] = labels[end - length:end]
+    else:
+        raise tg.ShapeError(f"ctc_loss: targets must be (N, S) or concatenated (sum(S_n),), got "
+                            f"{labels.shape}")
+    used = np.arange(longest)[None, :] < target_lengths[:, None]
+    if np.any((out[used] < 0) | (out[used] >= classes) | (out[used] == blank)):
+        raise IndexError(f"ctc_loss: targets must be classes in [0, {classes}) other than the "
+                         f"blank {blank}")
+    return out
+
+
+def ctc_loss(log_probs: Tensor, targets, input_lengths, target_lengths, blank: int = 0,
+             reduction: str = "mean", zero_infinity: bool = False) -> Tensor:
+    """Connectionist temporal classification (Graves et al., 2006): -log of the total
+    probability of the alignments of each target with its input, for log-probabilities
+    (T, N, C) (log_softmax outputs; (T, C) for one sequence), targets (N, S) padded or
+    concatenated, and per-sequence lengths. PyTorch's arguments and reductions ('mean' divides
+    each loss by its target length, then averages). The forward variable alpha runs over the
+    extended target (blanks between and around the labels) as tensor ops, so the gradient is
+    d loss / d log_probs exactly (PyTorch returns exp(log_probs) - posterior there, the same
+    once it passes back through log_softmax) and second derivatives exist. A target that needs
+    more steps than its input has gives inf (0, and no gradient, with zero_infinity)."""
+    if log_probs.ndim not in (2, 3):
+        raise tg.ShapeError(f"ctc_loss: log_probs must be (T, N, C) or (T, C), got "
+                            f"{tuple(log_probs.shape)}")
+    unbatched = log_probs.ndim == 2
+    lp = log_probs.unsqueeze(1) if unbatched else log_probs
+    t_, n_, c_ = lp.shape
+    if not 0 <= blank < c_:
+        raise IndexError(f"ctc_loss: blank {blank} is not a class of C={c_}")
+    in_len = _int_lengths("ctc_loss", "input_lengths", input_lengths, n_)
+    tgt_len = _int_lengths("ctc_loss", "target_lengths", target_lengths, n_)
+    if np.any(in_len < 0) or np.any(in_len > t_) or np.any(tgt_len < 0):
+        raise ValueError(f"ctc_loss: input_lengths must lie in [0, T={t_}] and target_lengths "
+                         f"be >= 0, got {in_len.tolist()} and {tgt_len.tolist()}")
+    if unbatched:
+        targets = np.asarray(targets.detach().numpy() if isinstance(targets, Tensor)
+                             else targets).reshape(1, -1)
+    labels = _ctc_labels(targets, tgt_len, n_, c_, blank)
+    s_ = labels.shape[1]
+    ext = np.full((n_, 2 * s_ + 1), blank, dtype=np.int64)
+    ext[:, 1::2] = labels
+    skip = np.zeros(ext.shape, dtype=bool)  # s-2 -> s: a label that differs from the last
+    skip[:, 2:] = (ext[:, 2:] != blank) & (ext[:, 2:] != ext[:, :-2])
+    loss = ctc_nll(lp, ext, skip, in_len, tgt_len)
+    if zero_infinity:
+        inside = np.arange(1, s_)[None, :] < tgt_len[:, None]
+        repeats = ((labels[:, 1:] == labels[:, :-1]) & inside).sum(1)  # a blank parts them
+        feasible = (in_len >= tgt_len + repeats) & ((in_len > 0) | (tgt_len == 0))
+        if not feasible.all():
+            loss = tg.where(tg.tensor(feasible, device=lp.device), loss, 0.0)
+    if unbatched:
+        loss = loss[0]
+        if reduction == "mean":
+            return loss / max(int(tgt_len[0]), 1)
+    elif reduction == "mean":
+        return (loss / tg.tensor(np.maximum(tgt_len, 1).astype(loss.dtype),
+                                 device=lp.device)).mean()
+    return _reduce(loss, reduction, "ctc_loss")
 
 
 def gaussian_nll_loss(input: Tensor, target, var, full: bool = False, eps: float = 1e-6,

@@ -116,6 +116,15 @@ class MultiLabelMarginLoss(_Loss):
         super().__init__(reduction=reduction)
 
 
+class CTCLoss(_Loss):
+    """forward(log_probs, targets, input_lengths, target_lengths): see functional.ctc_loss."""
+
+    fn = staticmethod(F.ctc_loss)
+
+    def __init__(self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False):
+        super().__init__(blank=blank, reduction=reduction, zero_infinity=zero_infinity)
+
+
 class GaussianNLLLoss(_Loss):
     """forward(input, target, var): the negative log-likelihood of target under N(input, var)."""
 
