@@ -1217,6 +1217,150 @@ def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     return y.squeeze(-2)
 
 
+# ----- volumes (N, C, D, H, W): the 2-d kernels per depth tap ----------------------------------
+
+
+def _triple(v, name: str, op: str) -> tuple:
+    if isinstance(v, str):
+        return v
+    if isinstance(v, int):
+        return (v, v, v)
+    v = tuple(int(a) for a in v)
+    if len(v) != 3:
+        raise ValueError(f"{op}: {name} must be an int or a 3-tuple, got {v}")
+    return v
+
+
+def _volume(x: Tensor, op: str) -> tuple:
+    """(N, C, D, H, W) input, and whether it came unbatched as (C, D, H, W)."""
+    if x.ndim == 4:
+        return x.unsqueeze(0), True
+    if x.ndim != 5:
+        raise tg.ShapeError(f"{op}: expected input of shape (N, C, D, H, W) or (C, D, H, W), "
+                            f"got {tuple(x.shape)}")
+    return x, False
+
+
+def _depth_taps(x: Tensor, taps: int, stride: int, dilation: int, out: int) -> list:
+    """For each kernel tap k along depth, x's depth slices k*dilation + od*stride, od < out."""
+    return [x[:, :, k * dilation:k * dilation + (out - 1) * stride + 1:stride]
+            for k in range(taps)]
+
+
+def _out_size(op: str, size: int, k: int, s: int, p: int, d: int, ceil: bool = False) -> int:
+    span = size + 2 * p - d * (k - 1) - 1
+    if span < 0:
+        raise tg.ShapeError(f"{op}: a kernel of {k} (dilation {d}) does not fit a padded size "
+                            f"of {size + 2 * p}")
+    out = (-(-span // s) if ceil else span // s) + 1
+    if ceil and (out - 1) * s >= size + p:  # PyTorch: the last window starts inside
+        out -= 1
+    return out
+
+
+def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+           dilation=1, groups: int = 1) -> Tensor:
+    """input (N, C_in, D, H, W), weight (C_out, C_in/groups, kd, kh, kw): for each depth tap,
+    one conv2d of the depth slices it meets (stacked into the batch) with that tap's 2-d
+    kernels, summed; PyTorch's arguments ('same'/'valid' padding too)."""
+    x, unbatched = _volume(input, "conv3d")
+    if weight.ndim != 5 or x.shape[1] != weight.shape[1] * groups:
+        raise tg.ShapeError(f"conv3d: input {tuple(input.shape)} and weight "
+                            f"{tuple(weight.shape)} do not match (weight must be (C_out, "
+                            f"C_in/groups={x.shape[1] // max(groups, 1)}, kd, kh, kw))")
+    stride, dilation = _triple(stride, "stride", "conv3d"), _triple(dilation, "dilation",
+                                                                    "conv3d")
+    kernel = tuple(weight.shape[2:])
+    padding = _triple(padding, "padding", "conv3d")
+    if isinstance(padding, str):
+        if padding not in ("same", "valid"):
+            raise ValueError(f"conv3d: padding must be 'same', 'valid' or ints, got {padding!r}")
+        if padding == "same" and stride != (1, 1, 1):
+            raise ValueError("conv3d: padding='same' needs stride 1")
+        widths = []
+        for k, d in zip(reversed(kernel), reversed(dilation)):
+            total = d * (k - 1) if padding == "same" else 0
+            widths += [total // 2, total - total // 2]
+        x, padding = tg.pad(x, tuple(widths)), (0, 0, 0)
+    elif padding[0]:
+        x = tg.pad(x, (0, 0, 0, 0, padding[0], padding[0]))
+    n_, c_, d_ = x.shape[:3]
+    od = _out_size("conv3d", d_, kernel[0], stride[0], 0, dilation[0])
+    out = None
+    for k, part in enumerate(_depth_taps(x, kernel[0], stride[0], dilation[0], od)):
+        part = part.permute(0, 2, 1, 3, 4).reshape(n_ * od, c_, *x.shape[3:])
+        y = conv2d(part, weight[:, :, k], None, stride[1:], padding[1:], dilation[1:], groups)
+        out = y if out is None else out + y
+    out = out.reshape(n_, od, *out.shape[1:]).permute(0, 2, 1, 3, 4)
+    if bias is not None:
+        out = out + bias.reshape(1, -1, 1, 1, 1)
+    return out[0] if unbatched else out
+
+
+def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
+    """Max over (kd, kh, kw) windows: max_pool2d over each depth slice, then the max over each
+    window's depth taps (a box's max is the max of its slices' maxima)."""
+    if return_indices:
+        raise NotImplementedError("max_pool3d: return_indices is not supported (max_pool2d "
+                                  "and max_pool1d have it)")
+    x, unbatched = _volume(input, "max_pool3d")
+    kernel = _triple(kernel_size, "kernel_size", "max_pool3d")
+    stride = kernel if stride is None else _triple(stride, "stride", "max_pool3d")
+    padding = _triple(padding, "padding", "max_pool3d")
+    dilation = _triple(dilation, "dilation", "max_pool3d")
+    n_, c_, d_ = x.shape[:3]
+    flat = x.reshape(n_, c_ * d_, *x.shape[3:])
+    y = max_pool2d(flat, kernel[1:], stride[1:], padding[1:], dilation[1:], ceil_mode)
+    y = y.reshape(n_, c_, d_, *y.shape[2:])
+    od = _out_size("max_pool3d", d_, kernel[0], stride[0], padding[0], dilation[0], ceil_mode)
+    reach = (od - 1) * stride[0] + dilation[0] * (kernel[0] - 1) + 1
+    right = max(0, reach - d_ - padding[0])
+    if padding[0] or right:
+        y = tg.pad(y, (0, 0, 0, 0, padding[0], right), value=-math.inf)
+    out = tg.stack(_depth_taps(y, kernel[0], stride[0], dilation[0], od), 0).amax(0)
+    return out[0] if unbatched else out
+
+
+def _pool_counts(size, k, s, p, out, include_pad):
+    """avg_pool's divisor along one axis per output position (PyTorch's: the window clipped
+    to the padded input, or to the input itself without count_include_pad)."""
+    start = np.arange(out) * s - p
+    end = np.minimum(start + k, size + p)
+    if include_pad:
+        return end - start
+    return np.minimum(end, size) - np.maximum(start, 0)
+
+
+def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override=None) -> Tensor:
+    """Mean over (kd, kh, kw) windows: avg_pool2d's window sums per depth slice, summed over
+    each window's depth taps, divided by PyTorch's divisor (a product of per-axis counts)."""
+    x, unbatched = _volume(input, "avg_pool3d")
+    kernel = _triple(kernel_size, "kernel_size", "avg_pool3d")
+    stride = kernel if stride is None else _triple(stride, "stride", "avg_pool3d")
+    padding = _triple(padding, "padding", "avg_pool3d")
+    n_, c_, d_, h_, w_ = x.shape
+    flat = x.reshape(n_, c_ * d_, h_, w_)
+    y = avg_pool2d(flat, kernel[1:], stride[1:], padding[1:], ceil_mode, True, 1)  # sums
+    y = y.reshape(n_, c_, d_, *y.shape[2:])
+    od = _out_size("avg_pool3d", d_, kernel[0], stride[0], padding[0], 1, ceil_mode)
+    reach = (od - 1) * stride[0] + kernel[0]
+    right = max(0, reach - d_ - padding[0])
+    if padding[0] or right:
+        y = tg.pad(y, (0, 0, 0, 0, padding[0], right))
+    out = tg.stack(_depth_taps(y, kernel[0], stride[0], 1, od), 0).sum(0)
+    if divisor_override:
+        out = out / float(divisor_override)
+    else:
+        sizes = (d_, h_, w_)
+        counts = [_pool_counts(sizes[i], kernel[i], stride[i], padding[i], out.shape[2 + i],
+                               count_include_pad) for i in range(3)]
+        divisor = counts[0][:, None, None] * counts[1][None, :, None] * counts[2][None, None]
+        out = out / tg.tensor(divisor.astype(out.dtype), device=out.device)
+    return out[0] if unbatched else out
+
+
 def lp_pool2d(input: Tensor, norm_type: float, kernel_size, stride=None,
               ceil_mode: bool = False) -> Tensor:
     """(sum of x^p over each window)^(1/p), PyTorch's: from avg_pool2d of x^p."""

@@ -1,4 +1,4 @@
-"""Conv2d, LazyConv2d, ConvTranspose2d, and slugnet's Convolution wrapper."""
+"""Conv2d, LazyConv2d, ConvTranspose2d, Conv1d, Conv3d, and slugnet's Convolution wrapper."""
 
 from __future__ import annotations
 
@@ -83,6 +83,61 @@ class Conv2d(Module):
             s += f", padding_mode={self.padding_mode!r}"
         if self.dilation != (1, 1):
             s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class Conv3d(Module):
+    """x: (N, C_in, D, H, W) -> (N, C_out, D', H', W'); W: (C_out, C_in/groups, kd, kh, kw),
+    initialised as PyTorch's; runs as functional.conv3d (2-d kernels per depth tap)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 dtype=None, device=None):
+        super().__init__()
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(f"Conv3d: padding_mode must be one of "
+                             f"{', '.join(map(repr, _PADDING_MODES))}, got {padding_mode!r}")
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"Conv3d: in_channels {in_channels} and out_channels "
+                             f"{out_channels} must be divisible by groups={groups}")
+        triple = F._triple
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = triple(kernel_size, "kernel_size", "Conv3d")
+        self.stride = triple(stride, "stride", "Conv3d")
+        self.padding = triple(padding, "padding", "Conv3d")
+        self.dilation, self.groups = triple(dilation, "dilation", "Conv3d"), groups
+        self.padding_mode = padding_mode
+        self.weight = Parameter(tg.empty(out_channels, in_channels // groups,
+                                         *self.kernel_size, dtype=dtype, device=device))
+        if bias:
+            self.bias = Parameter(tg.empty(out_channels, dtype=dtype, device=device))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    reset_parameters = Conv2d.reset_parameters
+
+    def forward(self, x):
+        if self.padding_mode == "zeros":
+            return F.conv3d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                            self.groups)
+        widths = []
+        for k, d, p in zip(reversed(self.kernel_size), reversed(self.dilation),
+                           reversed((0, 0, 0) if self.padding == "valid" else self.padding)):
+            total = d * (k - 1) if self.padding == "same" else 2 * p
+            widths += [total // 2, total - total // 2]
+        return F.conv3d(tg.pad(x, tuple(widths), mode=self.padding_mode), self.weight,
+                        self.bias, self.stride, 0, self.dilation, self.groups)
+
+    def extra_repr(self) -> str:
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+             f"stride={self.stride}")
+        if self.padding not in ((0, 0, 0), "valid"):
+            s += f", padding={self.padding}"
         if self.groups != 1:
             s += f", groups={self.groups}"
         if self.bias is None:

@@ -79,6 +79,15 @@ class BatchNorm2d(_BatchNorm):
                                 f"{tuple(x.shape)}")
 
 
+class BatchNorm3d(_BatchNorm):
+    """(N, C, D, H, W): normalise each channel over the batch and the volume."""
+
+    def _check(self, x):
+        if x.ndim != 5 or x.shape[1] != self.num_features:
+            raise tg.ShapeError(f"BatchNorm3d: expected (N, {self.num_features}, D, H, W), got "
+                                f"{tuple(x.shape)}")
+
+
 class _InstanceNorm(_NormBase):
     _spatial: int  # positional dims after (N, C)
 
@@ -116,6 +125,12 @@ class InstanceNorm2d(_InstanceNorm):
     """(N, C, H, W) or (C, H, W): normalise each sample's channels over their positions."""
 
     _spatial = 2
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """(N, C, D, H, W) or (C, D, H, W): normalise each sample's channels over the volume."""
+
+    _spatial = 3
 
 
 class GroupNorm(Module):
