@@ -23,7 +23,6 @@ from tensorgrad import (  # noqa: F401  (re-exports)
     softmax,
 )
 from tensorgrad.ops._util import pair
-from tensorgrad.ops.ctc import ctc_nll
 from tensorgrad.ops.indexing import index_add
 from tensorgrad.ops.normalization import standardize
 
@@ -1067,6 +1066,8 @@ def ctc_loss(log_probs: Tensor, targets, input_lengths, target_lengths, blank: i
     ext[:, 1::2] = labels
     skip = np.zeros(ext.shape, dtype=bool)  # s-2 -> s: a label that differs from the last
     skip[:, 2:] = (ext[:, 2:] != blank) & (ext[:, 2:] != ext[:, :-2])
+    from tensorgrad.ops.ctc import ctc_nll  # its Numba kernel: numba loads on first use only
+
     loss = ctc_nll(lp, ext, skip, in_len, tgt_len)
     if zero_infinity:
         inside = np.arange(1, s_)[None, :] < tgt_len[:, None]
