@@ -1066,13 +1066,11 @@ def ctc_loss(log_probs: Tensor, targets, input_lengths, target_lengths, blank: i
     ext[:, 1::2] = labels
     skip = np.zeros(ext.shape, dtype=bool)  # s-2 -> s: a label that differs from the last
     skip[:, 2:] = (ext[:, 2:] != blank) & (ext[:, 2:] != ext[:, :-2])
-    from tensorgrad.ops.ctc import ctc_nll  # its Numba kernel: numba loads on first use only
+    from tensorgrad.ops import ctc  # its Numba kernel: numba loads on first use only
 
-    loss = ctc_nll(lp, ext, skip, in_len, tgt_len)
+    loss = ctc.ctc_nll(lp, ext, skip, in_len, tgt_len)
     if zero_infinity:
-        inside = np.arange(1, s_)[None, :] < tgt_len[:, None]
-        repeats = ((labels[:, 1:] == labels[:, :-1]) & inside).sum(1)  # a blank parts them
-        feasible = (in_len >= tgt_len + repeats) & ((in_len > 0) | (tgt_len == 0))
+        feasible = ctc.alignable(ext, in_len, tgt_len)
         if not feasible.all():
             loss = tg.where(tg.tensor(feasible, device=lp.device), loss, 0.0)
     if unbatched:

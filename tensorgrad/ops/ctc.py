@@ -28,6 +28,15 @@ def ctc_nll(log_probs, ext, skip, in_len, tgt_len):
     return _composed(log_probs, ext, skip, in_len, tgt_len)
 
 
+def alignable(ext, in_len, tgt_len):
+    """Whether each target fits its input: one step per label, and a blank between two equal
+    neighbours."""
+    labels = ext[:, 1::2]
+    repeats = ((labels[:, 1:] == labels[:, :-1])
+               & (np.arange(1, max(labels.shape[1], 1))[None, :] < tgt_len[:, None])).sum(1)
+    return (in_len >= tgt_len + repeats) & ((in_len > 0) | (tgt_len == 0))
+
+
 class CTCNegLogLikelihood(Function):
     @staticmethod
     def forward(ctx, lp, ext, skip, in_len, tgt_len):
@@ -146,10 +155,7 @@ def _composed(log_probs, ext, skip, in_len, tgt_len):
     last = alpha.gather(1, const(ends))
     last = where(const(np.stack([np.ones(n_, bool), tgt_len > 0], 1)), last, neg)
     nll = -logaddexp(last[:, 0], last[:, 1])
-    labels = ext[:, 1::2]
-    repeats = ((labels[:, 1:] == labels[:, :-1])
-               & (np.arange(1, max(labels.shape[1], 1))[None, :] < tgt_len[:, None])).sum(1)
-    feasible = (in_len >= tgt_len + repeats) & ((in_len > 0) | (tgt_len == 0))
+    feasible = alignable(ext, in_len, tgt_len)
     nll = where(const(in_len == 0), 0.0, nll)
     if not feasible.all():
         nll = where(const(feasible), nll, np.inf)

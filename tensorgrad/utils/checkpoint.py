@@ -16,6 +16,7 @@ gradients (create_graph=True) all see through a checkpoint.
 from __future__ import annotations
 
 import contextlib
+import math
 
 from ..autograd.function import Function
 from ..autograd.functional import grad as autograd_grad
@@ -95,7 +96,7 @@ def checkpoint(function, *args, use_reentrant=None, preserve_rng_state: bool = T
     else:
         start = 0
         for i, shape in zip(recorded, shapes):
-            size = _size(shape)
+            size = math.prod(shape)
             values[i] = node_out[start:start + size].reshape(shape)
             start += size
     return values[0] if single else values if kind is list else tuple(values)
@@ -141,7 +142,7 @@ class _Checkpoint(Function):
         else:
             pieces, start = [], 0
             for shape in ctx.shapes:
-                size = _size(shape)
+                size = math.prod(shape)
                 pieces.append(grad[start:start + size].reshape(shape))
                 start += size
         used = [(o, g) for o, g in zip(outs, pieces) if o.requires_grad]
@@ -150,13 +151,6 @@ class _Checkpoint(Function):
                                    retain_graph=True, create_graph=create_graph,
                                    allow_unused=True) if used and wanted else ())
         return tuple(next(grads, None) if need else None for need in ctx.needs_input_grad)
-
-
-def _size(shape) -> int:
-    size = 1
-    for n in shape:
-        size *= n
-    return size
 
 
 def _captured(outputs, arguments) -> list:
