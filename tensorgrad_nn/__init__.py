@@ -42,6 +42,7 @@ from .layers import (
     Convolution,
     ConvTranspose1d,
     ConvTranspose2d,
+    ConvTranspose3d,
     CosineSimilarity,
     Dense,
     Dropout,

@@ -1296,6 +1296,46 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     return out[0] if unbatched else out
 
 
+def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
+                     padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    """input (N, C_in, D, H, W), weight (C_in, C_out/groups, kd, kh, kw): the adjoint of
+    conv3d. For each depth tap, one conv_transpose2d of all depth slices (stacked into the
+    batch), spread stride apart along depth and shifted by the tap's offset; summed, then
+    cropped by the padding (PyTorch's arguments and output size)."""
+    op = "conv_transpose3d"
+    x, unbatched = _volume(input, op)
+    if weight.ndim != 5 or x.shape[1] != weight.shape[0] or x.shape[1] % groups:
+        raise tg.ShapeError(f"{op}: input {tuple(input.shape)} and weight {tuple(weight.shape)} "
+                            f"do not match (weight must be (C_in={x.shape[1]}, C_out/groups, "
+                            "kd, kh, kw))")
+    stride, padding = _triple(stride, "stride", op), _triple(padding, "padding", op)
+    output_padding = _triple(output_padding, "output_padding", op)
+    dilation = _triple(dilation, "dilation", op)
+    n_, c_, d_ = x.shape[:3]
+    kd, s, p, d = weight.shape[2], stride[0], padding[0], dilation[0]
+    spread = (d_ - 1) * s + 1
+    full = spread + d * (kd - 1)
+    out_d = full - 2 * p + output_padding[0]
+    if out_d <= 0:
+        raise tg.ShapeError(f"{op}: input {tuple(input.shape)} gives a depth of {out_d}")
+    length = max(full, p + out_d)
+    stacked = x.permute(0, 2, 1, 3, 4).reshape(n_ * d_, c_, *x.shape[3:])
+    out = None
+    for k in range(kd):
+        y = conv_transpose2d(stacked, weight[:, :, k], None, stride[1:], padding[1:],
+                             output_padding[1:], groups, dilation[1:])
+        y = y.reshape(n_, d_, *y.shape[1:])  # (N, D, C_out, H', W')
+        if s > 1:  # depth slice i lands at i * s: s - 1 zero slices after each
+            y = tg.pad(y.unsqueeze(2), (0, 0, 0, 0, 0, 0, 0, s - 1))
+            y = y.reshape(n_, d_ * s, *y.shape[3:])[:, :spread]
+        y = tg.pad(y, (0, 0, 0, 0, 0, 0, k * d, length - k * d - spread))
+        out = y if out is None else out + y
+    out = out[:, p:p + out_d].permute(0, 2, 1, 3, 4)
+    if bias is not None:
+        out = out + bias.reshape(1, -1, 1, 1, 1)
+    return out[0] if unbatched else out
+
+
 def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
                ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
     """Max over (kd, kh, kw) windows: max_pool2d over each depth slice, then the max over each

@@ -129,8 +129,8 @@ from .shape import (  # noqa: E402
 __all__ += ["RReLU", "Dropout3d", "FeatureAlphaDropout", "MaxUnpool2d", "CircularPad1d",
             "CircularPad2d", "ConstantPad1d", "ReflectionPad1d", "ReplicationPad1d", "ZeroPad1d"]
 
-from .conv import Conv3d  # noqa: E402
+from .conv import Conv3d, ConvTranspose3d  # noqa: E402
 from .normalization import BatchNorm3d, InstanceNorm3d  # noqa: E402
 from .pooling import AvgPool3d, MaxPool3d  # noqa: E402
 
-__all__ += ["Conv3d", "BatchNorm3d", "InstanceNorm3d", "AvgPool3d", "MaxPool3d"]
+__all__ += ["Conv3d", "ConvTranspose3d", "BatchNorm3d", "InstanceNorm3d", "AvgPool3d", "MaxPool3d"]

@@ -1,4 +1,4 @@
-"""Conv2d, LazyConv2d, ConvTranspose2d, Conv1d, Conv3d, and slugnet's Convolution wrapper."""
+"""Conv1d/2d/3d, LazyConv2d, ConvTranspose1d/2d/3d, and slugnet's Convolution wrapper."""
 
 from __future__ import annotations
 
@@ -319,6 +319,35 @@ class ConvTranspose1d(Module):
 
     def forward(self, x):
         return F.conv_transpose1d(x, self.weight, self.bias, self.stride, self.padding,
+                                  self.output_padding, self.groups, self.dilation)
+
+    def extra_repr(self) -> str:
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, padding={self.padding}")
+
+
+class ConvTranspose3d(Module):
+    """x: (N, C_in, D, H, W) -> (N, C_out, (D-1) s - 2p + d (k-1) + output_padding + 1, ...);
+    W: (C_in, C_out/groups, kd, kh, kw), initialised as PyTorch's."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1, dtype=None,
+                 device=None):
+        super().__init__()
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"ConvTranspose3d: in_channels {in_channels} and out_channels "
+                             f"{out_channels} must be divisible by groups={groups}")
+        triple = F._triple
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = triple(kernel_size, "kernel_size", "ConvTranspose3d")
+        self.stride = triple(stride, "stride", "ConvTranspose3d")
+        self.padding = triple(padding, "padding", "ConvTranspose3d")
+        self.output_padding = triple(output_padding, "output_padding", "ConvTranspose3d")
+        self.groups, self.dilation = groups, triple(dilation, "dilation", "ConvTranspose3d")
+        _transposed_parameters(self, bias, dtype, device)
+
+    def forward(self, x):
+        return F.conv_transpose3d(x, self.weight, self.bias, self.stride, self.padding,
                                   self.output_padding, self.groups, self.dilation)
 
     def extra_repr(self) -> str:

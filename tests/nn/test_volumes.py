@@ -84,6 +84,33 @@ def test_conv3d_same_padding_and_the_module():
         F.conv3d(x, tg.zeros(3, 5, 3, 3, 3, dtype=tg.float64))
 
 
+@pytest.mark.parametrize("stride, padding, output_padding, dilation, groups", [
+    ((1, 1, 1), (0, 0, 0), (0, 0, 0), (1, 1, 1), 1),
+    ((2, 1, 3), (1, 0, 1), (1, 0, 2), (1, 1, 1), 1),
+    ((3, 2, 1), (0, 1, 0), (2, 1, 0), (2, 1, 2), 2),
+])
+def test_conv_transpose3d_is_the_adjoint_of_conv3d(stride, padding, output_padding, dilation,
+                                                   groups):
+    """<conv3d(x, w), y> = <x, conv_transpose3d(y, w)> for every x and y (output_padding
+    picking the x size conv3d maps onto y's), and finite differences in float64."""
+    rng = np.random.default_rng(sum(stride) + groups)
+    w = rng.standard_normal((4, 6 // groups, 3, 2, 2))  # conv3d: 4 out, 6 in channels
+    y = rng.standard_normal((2, 4, 3, 4, 3))
+    xt = F.conv_transpose3d(tg.tensor(y), tg.tensor(w), None, stride, padding, output_padding,
+                            groups, dilation)
+    x = rng.standard_normal(xt.shape)
+    forward = F.conv3d(tg.tensor(x), tg.tensor(w), None, stride, padding, dilation, groups)
+    assert forward.shape == y.shape
+    assert np.isclose((forward.numpy() * y).sum(), (x * xt.numpy()).sum())
+    assert gradcheck(lambda a, c: F.conv_transpose3d(a, c, None, stride, padding,
+                                                     output_padding, groups, dilation),
+                     (tg.tensor(y[:1, :, :2], requires_grad=True),
+                      tg.tensor(w, requires_grad=True)))
+    layer = nn.ConvTranspose3d(4, 6, (3, 2, 2), stride, padding, output_padding, groups,
+                               dilation=dilation).double()
+    assert layer(tg.tensor(y)).shape == xt.shape
+
+
 @pytest.mark.parametrize("kernel, stride, padding", [
     ((2, 2, 2), (2, 2, 2), (0, 0, 0)),
     ((3, 2, 3), (2, 1, 2), (1, 1, 1)),
