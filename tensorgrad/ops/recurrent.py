@@ -220,7 +220,7 @@ class LSTMSequence(Function):
     dW_hh = sum dG_t^T h_(t-1), db_hh = sum dG_t, dgi_t = dG_t."""
 
     @staticmethod
-    def forward(ctx, gi, h0, c0, w_hh, b_hh, reverse=False):
+    def forward(ctx, gi, h0, c0, w_hh, b_hh, reverse=False, last=None):
         steps, n, four_h = gi.shape
         hidden = four_h // 4
         dtype = gi.dtype
@@ -243,8 +243,12 @@ class LSTMSequence(Function):
             np.tanh(c_new, out=tanh_cs[t])
             np.multiply(act[3], tanh_cs[t], out=out[t])
             h, c = out[t], c_new
-        out[steps] = c
-        ctx.reverse = reverse
+            if last is not None:  # each sequence's cell state after its own last step
+                ends = last == t
+                out[steps][ends] = c_new[ends]
+        if last is None:
+            out[steps] = c
+        ctx.reverse, ctx.last = reverse, last
         ctx.save_for_backward(gi, h0, c0, w_hh, b_hh, acts, tanh_cs, prev_h, prev_c)
         return out
 
@@ -252,17 +256,24 @@ class LSTMSequence(Function):
     def backward(ctx, gy):
         if _recording() or ctx._saved is None:
             saved = ctx.saved_tensors  # (raises the usual error after a free)
-            return _lstm_sequence_recorded(*saved[:5], gy, ctx.reverse)
+            return _lstm_sequence_recorded(*saved[:5], gy, ctx.reverse, ctx.last)
         _, _, _, w_hh, _, acts, tanh_cs, prev_h, prev_c = ctx._saved
         g = gy._data
         steps, n, hidden = tanh_cs.shape
         dgi = np.empty((steps, n, 4 * hidden), dtype=g.dtype)
         dw = np.zeros_like(w_hh)
         dh = np.zeros((n, hidden), dtype=g.dtype)
-        dc = g[steps].astype(g.dtype, copy=True)
+        last = ctx.last
+        if last is None:
+            dc = g[steps].astype(g.dtype, copy=True)
+        else:
+            dc = np.zeros((n, hidden), dtype=g.dtype)
         d = np.empty((4, n, hidden), dtype=g.dtype)
         for t in (range(steps) if ctx.reverse else range(steps - 1, -1, -1)):
             dh += g[t]
+            if last is not None:
+                ends = last == t
+                dc[ends] += g[steps][ends]
             total = _lstm_gate_grads_(d, acts[t], tanh_cs[t], prev_c[t], dh, dc)
             dgates = dgi[t]
             dgates.reshape(n, 4, hidden)[...] = d.transpose(1, 0, 2)
@@ -274,14 +285,16 @@ class LSTMSequence(Function):
                 _direct(ctx, db))
 
 
-def _lstm_sequence_formula(gi, h0, c0, w_hh, b_hh, reverse):
+def _lstm_sequence_formula(gi, h0, c0, w_hh, b_hh, reverse, last=None):
     """LSTMSequence's output in tensor ops: one lstm cell formula per step."""
     h, c = h0, c0
     steps = gi.shape[0]
-    hs = [None] * steps
+    hs, cs = [None] * steps, [None] * steps
     for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
         h, c = _lstm_formula(gi[t] + h @ w_hh.mT + b_hh, c)
-        hs[t] = h
+        hs[t], cs[t] = h, c
+    if last is not None:  # each sequence's cell state after its own last step
+        c = shape.stack(cs, 0)[last, np.arange(len(last))]
     return shape.stack(hs + [c], 0)
 
 
@@ -299,17 +312,20 @@ def _recorded_grads(out, inputs, gy):
     return tuple(g if g is not None else t.detach() * 0 for g, t in zip(grads, inputs))
 
 
-def _lstm_sequence_recorded(gi, h0, c0, w_hh, b_hh, gy, reverse):
+def _lstm_sequence_recorded(gi, h0, c0, w_hh, b_hh, gy, reverse, last=None):
     """LSTMSequence's gradients in tensor ops, recorded under create_graph=True."""
-    out = _lstm_sequence_formula(gi, h0, c0, w_hh, b_hh, reverse)
+    out = _lstm_sequence_formula(gi, h0, c0, w_hh, b_hh, reverse, last)
     return _recorded_grads(out, [gi, h0, c0, w_hh, b_hh], gy)
 
 
 def lstm_sequence(gi: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, b_hh: Tensor | None,
-                  reverse: bool = False):
+                  reverse: bool = False, lengths=None, *, _last=None):
     """(h_t for every t as (L, N, H), the last h, the last c) of one LSTM layer direction over
     the input projections gi (L, N, 4H): one primitive on the CPU, the per-step cell on other
-    devices."""
+    devices. With lengths (N,), sequence n is its first lengths[n] steps (see _by_length)."""
+    if lengths is not None:
+        return _by_length("lstm_sequence", lstm_sequence, gi, (h0, c0, w_hh, b_hh), reverse,
+                          lengths)
     steps, n = gi.shape[:2]
     hidden = h0.shape[-1]
     if gi.ndim != 3 or gi.shape[-1] != 4 * hidden or tuple(h0.shape) != (n, hidden) or tuple(
@@ -321,13 +337,46 @@ def lstm_sequence(gi: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, b_hh: Tensor
         b_hh = Tensor(np.zeros(4 * hidden, dtype=gi.dtype), device=gi.device)
     same = gi.dtype == h0.dtype == c0.dtype == w_hh.dtype == b_hh.dtype
     if gi.device is not CPU or not same or gi.dtype.kind != "f" or steps == 0:
-        out = _lstm_sequence_formula(gi, h0, c0, w_hh, b_hh, reverse) if steps else None
+        out = _lstm_sequence_formula(gi, h0, c0, w_hh, b_hh, reverse, _last) if steps else None
     else:
-        out = LSTMSequence.apply(gi, h0, c0, w_hh, b_hh, reverse=reverse)
+        out = LSTMSequence.apply(gi, h0, c0, w_hh, b_hh, reverse=reverse, last=_last)
     if out is None:
         raise ShapeError("lstm_sequence: needs at least one step")
     last = out[0] if reverse else out[steps - 1]
     return out[:steps], last, out[steps]
+
+
+def _by_length(name, run, gi, args, reverse, lengths, **options):
+    """One layer direction over sequences of their own lengths, padded to gi's L steps
+    (PyTorch's packed sequences): the steps past a sequence's end take no part. Forwards, they
+    come after it, so only the outputs there are set to 0 and the last state is taken at the
+    sequence's own last step (for the LSTM's cell state, inside the primitive). Backwards, each
+    sequence is first reversed within its length (the padding stays at the end) and run
+    forwards, and the outputs are put back in order."""
+    steps, n = gi.shape[:2]
+    lengths = np.asarray(lengths, dtype=np.int64).reshape(-1)
+    if lengths.shape != (n,) or lengths.min(initial=1) < 1 or lengths.max(initial=1) > steps:
+        raise ShapeError(f"{name}: lengths must be {n} integers in [1, {steps}], got "
+                         f"{lengths.tolist()}")
+    t = np.arange(steps)[:, None]
+    order = np.where(t < lengths, lengths - 1 - t, t) if reverse else None  # an involution
+
+    def in_order(x):
+        index = Tensor(np.broadcast_to(order[:, :, None], x.shape).copy(), device=x.device)
+        return x.gather(0, index)
+
+    if reverse:
+        gi = in_order(gi)
+    lstm = run is lstm_sequence
+    if lstm:
+        options["_last"] = lengths - 1
+    seq, *rest = run(gi, *args, reverse=False, **options)
+    last_h = seq[lengths - 1, np.arange(n)]
+    if reverse:
+        seq = in_order(seq)
+    valid = Tensor((t < lengths).astype(seq.dtype)[:, :, None], device=seq.device)
+    seq = seq * valid
+    return (seq, last_h, rest[1]) if lstm else (seq, last_h)
 
 
 # ----- a whole GRU layer direction as one primitive ----------------------------------------------
@@ -434,9 +483,12 @@ def _gru_sequence_recorded(gi, h0, w_hh, b_hh, gy, reverse):
 
 
 def gru_sequence(gi: Tensor, h0: Tensor, w_hh: Tensor, b_hh: Tensor | None,
-                 reverse: bool = False):
+                 reverse: bool = False, lengths=None):
     """(h_t for every t as (L, N, H), the last h) of one GRU layer direction over the input
-    projections gi (L, N, 3H): one primitive on the CPU, the per-step cell elsewhere."""
+    projections gi (L, N, 3H): one primitive on the CPU, the per-step cell elsewhere. With
+    lengths (N,), sequence n is its first lengths[n] steps (see _by_length)."""
+    if lengths is not None:
+        return _by_length("gru_sequence", gru_sequence, gi, (h0, w_hh, b_hh), reverse, lengths)
     hidden = h0.shape[-1]
     if gi.ndim != 3 or gi.shape[0] == 0 or gi.shape[-1] != 3 * hidden or tuple(
             h0.shape) != (gi.shape[1], hidden) or tuple(w_hh.shape) != (3 * hidden, hidden):
@@ -522,10 +574,13 @@ def _rnn_sequence_formula(gi, h0, w_hh, b_hh, reverse, relu):
 
 
 def rnn_sequence(gi: Tensor, h0: Tensor, w_hh: Tensor, b_hh: Tensor | None,
-                 reverse: bool = False, nonlinearity: str = "tanh"):
+                 reverse: bool = False, nonlinearity: str = "tanh", lengths=None):
     """(h_t for every t as (L, N, H), the last h) of one tanh/ReLU RNN layer direction over
     the input projections gi (L, N, H): one primitive on the CPU, the per-step formula
-    elsewhere."""
+    elsewhere. With lengths (N,), sequence n is its first lengths[n] steps (see _by_length)."""
+    if lengths is not None:
+        return _by_length("rnn_sequence", rnn_sequence, gi, (h0, w_hh, b_hh), reverse, lengths,
+                          nonlinearity=nonlinearity)
     hidden = h0.shape[-1]
     if gi.ndim != 3 or gi.shape[0] == 0 or gi.shape[-1] != hidden or tuple(
             h0.shape) != (gi.shape[1], hidden) or tuple(w_hh.shape) != (hidden, hidden):

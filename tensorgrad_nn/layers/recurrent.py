@@ -21,6 +21,7 @@ from tensorgrad.ops.recurrent import (
 from .. import functional as F
 from .. import init
 from ..module import Module, Parameter
+from ..utils.rnn import PackedSequence, pad_packed_sequence
 
 _GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
 
@@ -83,14 +84,22 @@ class _Recurrent(Module):
         return getattr(self, f"weight_ih{sfx}"), getattr(self, f"weight_hh{sfx}"), b_ih, b_hh
 
     def forward(self, input, hx=None):
+        """input (L, N, input_size) ((N, L, ...) with batch_first), (L, input_size), or a
+        PackedSequence (nn.utils.rnn), each of whose sequences runs for its own length: the
+        output is then packed the same way and h_n (c_n) hold each sequence's last state."""
         name = type(self).__name__
+        packed, lengths = None, None
+        if isinstance(input, PackedSequence):
+            packed = input
+            input, lengths = pad_packed_sequence(packed)
+            lengths = lengths.numpy()
         unbatched = input.ndim == 2
         if input.ndim not in (2, 3) or input.shape[-1] != self.input_size:
             raise tg.ShapeError(f"{name}: expected input (L, N, {self.input_size}) "
                                 f"(batch_first: (N, L, {self.input_size})) or "
                                 f"(L, {self.input_size}), got {tuple(input.shape)}")
         x = input.unsqueeze(1) if unbatched else (
-            input.transpose(0, 1) if self.batch_first else input)
+            input.transpose(0, 1) if self.batch_first and packed is None else input)
         batch = x.shape[1]
         state_shape = (self.num_layers * self.num_directions, batch, self.hidden_size)
         if self.mode == "LSTM":
@@ -109,12 +118,14 @@ class _Recurrent(Module):
                 # every step's input projection in one product, as PyTorch's kernels do
                 projected = F.linear(layer_input, w_ih, b_ih)
                 if self.mode == "LSTM":  # the whole direction is one primitive
-                    seq, h, c = lstm_sequence(projected, h, c, w_hh, b_hh, reverse=bool(d))
+                    seq, h, c = lstm_sequence(projected, h, c, w_hh, b_hh, reverse=bool(d),
+                                              lengths=lengths)
                 elif self.mode == "GRU":
-                    seq, h = gru_sequence(projected, h, w_hh, b_hh, reverse=bool(d))
+                    seq, h = gru_sequence(projected, h, w_hh, b_hh, reverse=bool(d),
+                                          lengths=lengths)
                 else:
                     seq, h = rnn_sequence(projected, h, w_hh, b_hh, reverse=bool(d),
-                                          nonlinearity=self.nonlinearity)
+                                          nonlinearity=self.nonlinearity, lengths=lengths)
                 last_h.append(h)
                 last_c.append(c)
                 per_direction.append(seq)
@@ -123,7 +134,9 @@ class _Recurrent(Module):
             if self.dropout and self.training and k < self.num_layers - 1:
                 layer_input = F.dropout(layer_input, self.dropout)
         out = layer_input
-        if unbatched:
+        if packed is not None:
+            out = packed._replace(data=out[packed._positions()])
+        elif unbatched:
             out = out.squeeze(1)
         elif self.batch_first:
             out = out.transpose(0, 1)
