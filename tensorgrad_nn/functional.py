@@ -574,6 +574,18 @@ def adaptive_max_pool2d(x: Tensor, output_size) -> Tensor:
     return AdaptiveMaxPool2d(output_size)(x)
 
 
+def adaptive_avg_pool3d(x: Tensor, output_size) -> Tensor:
+    from .layers.pooling import AdaptiveAvgPool3d
+
+    return AdaptiveAvgPool3d(output_size)(x)
+
+
+def adaptive_max_pool3d(x: Tensor, output_size, return_indices: bool = False) -> Tensor:
+    from .layers.pooling import AdaptiveMaxPool3d
+
+    return AdaptiveMaxPool3d(output_size, return_indices)(x)
+
+
 def adaptive_avg_pool1d(x: Tensor, output_size) -> Tensor:
     """(N, C, L) or (C, L) -> (..., output_size), mean of PyTorch's bins."""
     return adaptive_avg_pool2d(_input1(x, "adaptive_avg_pool1d"), (1, _one(

@@ -131,6 +131,7 @@ __all__ += ["RReLU", "Dropout3d", "FeatureAlphaDropout", "MaxUnpool2d", "Circula
 
 from .conv import Conv3d, ConvTranspose3d  # noqa: E402
 from .normalization import BatchNorm3d, InstanceNorm3d  # noqa: E402
-from .pooling import AvgPool3d, MaxPool3d  # noqa: E402
+from .pooling import AdaptiveAvgPool3d, AdaptiveMaxPool3d, AvgPool3d, MaxPool3d  # noqa: E402
 
-__all__ += ["Conv3d", "ConvTranspose3d", "BatchNorm3d", "InstanceNorm3d", "AvgPool3d", "MaxPool3d"]
+__all__ += ["Conv3d", "ConvTranspose3d", "BatchNorm3d", "InstanceNorm3d", "AvgPool3d", "MaxPool3d",
+            "AdaptiveAvgPool3d", "AdaptiveMaxPool3d"]

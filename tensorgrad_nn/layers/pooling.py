@@ -206,6 +206,63 @@ class AdaptiveMaxPool2d(_AdaptivePool2d):
         return x.amax((-2, -1))
 
 
+class _AdaptivePool3d(Module):
+    """Pools (N, C, D, H, W) or (C, D, H, W) to (..., *output_size) over PyTorch's bins, which
+    are boxes: the 2-d adaptive pool over each depth slice, then the bins along depth (a
+    box's mean or max is that of its slices')."""
+
+    _plane: type  # the 2-d adaptive pool
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = (output_size,) * 3 if isinstance(output_size, int) or \
+            output_size is None else tuple(output_size)
+        if len(self.output_size) != 3:
+            raise ValueError(f"{type(self).__name__}: output_size must be an int or a 3-tuple, "
+                             f"got {output_size}")
+
+    def _reduce(self, x, dim):
+        raise NotImplementedError
+
+    def forward(self, x):
+        x5, unbatched = F._volume(x, type(self).__name__)
+        n_, c_, d_, h_, w_ = x5.shape
+        od, oh, ow = (size if s is None else s
+                      for s, size in zip(self.output_size, (d_, h_, w_)))
+        y = self._plane((oh, ow))(x5.reshape(n_, c_ * d_, h_, w_))
+        y = y.reshape(n_, c_, d_, oh, ow)
+        if od != d_:
+            y = tg.stack([self._reduce(y[:, :, (i * d_) // od:-((-(i + 1) * d_) // od)], 2)
+                          for i in range(od)], 2)
+        return y[0] if unbatched else y
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool3d(_AdaptivePool3d):
+    """The mean of each bin."""
+
+    _plane = AdaptiveAvgPool2d
+
+    def _reduce(self, x, dim):
+        return x.mean(dim)
+
+
+class AdaptiveMaxPool3d(_AdaptivePool3d):
+    """The maximum of each bin (return_indices is not supported)."""
+
+    _plane = AdaptiveMaxPool2d
+
+    def __init__(self, output_size, return_indices: bool = False):
+        if return_indices:
+            raise NotImplementedError("AdaptiveMaxPool3d: return_indices is not supported")
+        super().__init__(output_size)
+
+    def _reduce(self, x, dim):
+        return x.amax(dim)
+
+
 class GlobalAvgPool2d(Module):
     """(N, C, H, W) -> (N, C): the mean over all positions."""
 

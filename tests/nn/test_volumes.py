@@ -169,3 +169,26 @@ def test_a_small_3d_network_trains():
     net.eval()
     accuracy = (net(tg.tensor(x)).argmax(1).numpy() == labels).mean()
     assert loss.item() < 0.2 and accuracy == 1.0
+
+
+@pytest.mark.parametrize("output_size", [(3, 2, 4), 1, (None, 2, 3), (2, None, 5)])
+def test_adaptive_pool3d_matches_the_bins(output_size):
+    """Each output is the mean (max) of PyTorch's bin [floor(i D / out), ceil((i + 1) D / out))
+    along every axis, computed here box by box; gradients by finite differences."""
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 2, 7, 5, 6))
+    sizes = (output_size,) * 3 if isinstance(output_size, int) else output_size
+    out = [x.shape[2 + i] if s is None else s for i, s in enumerate(sizes)]
+
+    def bins(size, n):
+        return [((i * size) // n, -((-(i + 1) * size) // n)) for i in range(n)]
+
+    for layer, reduce in ((nn.AdaptiveAvgPool3d(output_size), np.mean),
+                          (nn.AdaptiveMaxPool3d(output_size), np.max)):
+        want = np.empty(x.shape[:2] + tuple(out))
+        for i, (d0, d1) in enumerate(bins(7, out[0])):
+            for j, (h0, h1) in enumerate(bins(5, out[1])):
+                for k, (w0, w1) in enumerate(bins(6, out[2])):
+                    want[:, :, i, j, k] = reduce(x[:, :, d0:d1, h0:h1, w0:w1], axis=(2, 3, 4))
+        assert np.allclose(layer(tg.tensor(x)).numpy(), want)
+        assert gradcheck(layer, (tg.tensor(x[:1, :1], requires_grad=True),))
