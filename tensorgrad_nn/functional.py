@@ -1482,35 +1482,44 @@ def _lerp_axis(x: Tensor, axis: int, src: np.ndarray) -> Tensor:
     return a + (b - a) * w
 
 
+_LINEAR_MODES = {3: "linear", 4: "bilinear", 5: "trilinear"}
+
+
 def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
                 align_corners: bool | None = None) -> Tensor:
-    """Resize (N, C, H, W) to `size` or by `scale_factor` (PyTorch's F.interpolate): 'nearest'
-    (the source pixel floor(i / scale)) or 'bilinear' (half-pixel centres; align_corners maps
-    the corner pixels onto each other). Gathers and weighted sums, so it is differentiable."""
-    if mode not in ("nearest", "bilinear"):
-        raise ValueError(f"interpolate: mode must be 'nearest' or 'bilinear', got {mode!r}")
-    if input.ndim != 4:
-        raise tg.ShapeError(f"interpolate: expected input of shape (N, C, H, W), got "
-                            f"{tuple(input.shape)}")
+    """Resize (N, C, L), (N, C, H, W) or (N, C, D, H, W) to `size` or by `scale_factor`
+    (PyTorch's F.interpolate): 'nearest' (the source element floor(i / scale)) or 'linear' /
+    'bilinear' / 'trilinear' by the input's dims (half-pixel centres; align_corners maps the
+    corner elements onto each other), one axis after another. Gathers and weighted sums, so it
+    is differentiable."""
+    linear = _LINEAR_MODES.get(input.ndim)
+    if linear is None:
+        raise tg.ShapeError(f"interpolate: expected input of shape (N, C, L), (N, C, H, W) or "
+                            f"(N, C, D, H, W), got {tuple(input.shape)}")
+    if mode not in ("nearest", linear):
+        raise ValueError(f"interpolate: mode must be 'nearest' or {linear!r} for a "
+                         f"{input.ndim}-d input, got {mode!r}")
     if (size is None) == (scale_factor is None):
         raise ValueError("interpolate: give exactly one of size and scale_factor")
     if align_corners is not None and mode == "nearest":
-        raise ValueError("interpolate: align_corners applies to 'bilinear' only")
-    h, w = input.shape[2:]
+        raise ValueError(f"interpolate: align_corners applies to {linear!r} only")
+    spatial = tuple(input.shape[2:])
+    dims = len(spatial)
     if size is not None:
-        out = (size, size) if isinstance(size, int) else tuple(int(s) for s in size)
-        scales = (None, None)
+        out = (size,) * dims if isinstance(size, int) else tuple(int(s) for s in size)
+        scales = (None,) * dims
     else:
-        scales = ((scale_factor, scale_factor) if isinstance(scale_factor, (int, float))
+        scales = ((scale_factor,) * dims if isinstance(scale_factor, (int, float))
                   else tuple(float(s) for s in scale_factor))
-        out = (int(math.floor(h * scales[0])), int(math.floor(w * scales[1])))
-    if min(out) < 1 or len(out) != 2:
+        out = tuple(int(math.floor(n * s)) for n, s in zip(spatial, scales))
+    if len(out) != dims or len(scales) != dims or min(out) < 1:
         raise tg.ShapeError(f"interpolate: output size {out} from input {tuple(input.shape)}")
     x = input
-    for axis, (n_out, n_in, scale) in enumerate(zip(out, (h, w), scales), start=2):
-        src = _source(n_out, n_in, scale, mode, bool(align_corners))
+    kind = "nearest" if mode == "nearest" else "bilinear"  # _source's names
+    for axis, (n_out, n_in, scale) in enumerate(zip(out, spatial, scales), start=2):
+        src = _source(n_out, n_in, scale, kind, bool(align_corners))
         if mode == "nearest":
-            index = [slice(None)] * 4
+            index = [slice(None)] * x.ndim
             index[axis] = src.astype(np.int64)
             x = x[tuple(index)]
         else:

@@ -34,8 +34,9 @@ class Reshape(Module):
 
 
 class Upsample(Module):
-    """Resize (N, C, H, W) to `size` or by `scale_factor` (PyTorch's Upsample): 'nearest' or
-    'bilinear' (functional.interpolate)."""
+    """Resize (N, C, L), (N, C, H, W) or (N, C, D, H, W) to `size` or by `scale_factor`
+    (PyTorch's Upsample): 'nearest', 'linear', 'bilinear' or 'trilinear'
+    (functional.interpolate)."""
 
     def __init__(self, size=None, scale_factor=None, mode: str = "nearest",
                  align_corners: bool | None = None):

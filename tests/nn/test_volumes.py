@@ -192,3 +192,26 @@ def test_adaptive_pool3d_matches_the_bins(output_size):
                     want[:, :, i, j, k] = reduce(x[:, :, d0:d1, h0:h1, w0:w1], axis=(2, 3, 4))
         assert np.allclose(layer(tg.tensor(x)).numpy(), want)
         assert gradcheck(layer, (tg.tensor(x[:1, :1], requires_grad=True),))
+
+
+def test_trilinear_and_linear_interpolation_reproduce_linear_functions():
+    """With align_corners=True output i samples the input at i (n_in - 1) / (n_out - 1) along
+    each axis, and (tri)linear interpolation of a linear function is exact there; 'nearest'
+    takes element floor(i n_in / n_out). Gradients by finite differences."""
+    d, h, w = np.meshgrid(np.arange(3.0), np.arange(4.0), np.arange(5.0), indexing="ij")
+    volume = (2 * d - h + 0.5 * w + 1)[None, None]
+    y = F.interpolate(tg.tensor(volume), size=(5, 7, 6), mode="trilinear", align_corners=True)
+    sd, sh, sw = np.meshgrid(np.arange(5) * 2 / 4, np.arange(7) * 3 / 6, np.arange(6) * 4 / 5,
+                             indexing="ij")
+    assert np.allclose(y.numpy()[0, 0], 2 * sd - sh + 0.5 * sw + 1)
+    line = np.arange(4.0)[None, None] * 3 - 2
+    y1 = F.interpolate(tg.tensor(line), size=7, mode="linear", align_corners=True)
+    assert np.allclose(y1.numpy()[0, 0], np.arange(7) * 0.5 * 3 - 2)
+    near = nn.Upsample(scale_factor=(2, 1.5, 1), mode="nearest")(tg.tensor(volume))
+    idx = [np.floor(np.arange(n_out) * n_in / n_out).astype(int)
+           for n_in, n_out in ((3, 6), (4, 6), (5, 5))]
+    assert np.array_equal(near.numpy()[0, 0], volume[0, 0][np.ix_(*idx)])
+    x = tg.tensor(np.random.default_rng(5).standard_normal((1, 1, 2, 3, 2)), requires_grad=True)
+    assert gradcheck(lambda a: F.interpolate(a, scale_factor=1.5, mode="trilinear"), (x,))
+    with pytest.raises(ValueError, match="'nearest' or 'trilinear'"):
+        F.interpolate(x, scale_factor=2, mode="bilinear")
