@@ -217,7 +217,9 @@ class LSTMSequence(Function):
     reverse=True, h_t still at index t). Backward is backpropagation through time in one loop:
     with dc'' = dc' + dh' s(o) (1 - tanh(c')^2), dG_t = [dc'' tanh(g) s'(i), dc'' c s'(f),
     dc'' s(i) tanh'(g), dh' tanh(c') s'(o)], dh_(t-1) += dG_t W_hh, dc_(t-1) = dc'' s(f),
-    dW_hh = sum dG_t^T h_(t-1), db_hh = sum dG_t, dgi_t = dG_t."""
+    dW_hh = sum dG_t^T h_(t-1), db_hh = sum dG_t, dgi_t = dG_t. With last (N,) (sequences of
+    their own lengths, _by_length), index L holds each sequence's cell state after its step
+    last[n], and that state's gradient enters backward at that step."""
 
     @staticmethod
     def forward(ctx, gi, h0, c0, w_hh, b_hh, reverse=False, last=None):
