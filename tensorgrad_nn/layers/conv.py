@@ -18,6 +18,26 @@ def _pair(v):
     return (v, v) if isinstance(v, int) else tuple(v)
 
 
+def _check_conv(name, in_channels, out_channels, groups, padding_mode) -> None:
+    if padding_mode not in _PADDING_MODES:
+        raise ValueError(f"{name}: padding_mode must be one of "
+                         f"{', '.join(map(repr, _PADDING_MODES))}, got {padding_mode!r}")
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(f"{name}: in_channels {in_channels} and out_channels "
+                         f"{out_channels} must be divisible by groups={groups}")
+
+
+def _conv_parameters(layer, bias: bool, dtype, device) -> None:
+    """A convolution's weight (C_out, C_in/groups, *k) and bias, initialised as PyTorch's."""
+    layer.weight = Parameter(tg.empty(layer.out_channels, layer.in_channels // layer.groups,
+                                      *layer.kernel_size, dtype=dtype, device=device))
+    if bias:
+        layer.bias = Parameter(tg.empty(layer.out_channels, dtype=dtype, device=device))
+    else:
+        layer.register_parameter("bias", None)
+    layer.reset_parameters()
+
+
 class Conv2d(Module):
     """x: (N, C_in, H, W) -> (N, C_out, H', W'); W: (C_out, C_in/groups, kh, kw);
     W, b ~ U(-k, k), k = 1/sqrt(C_in/groups * kh * kw) (PyTorch's default).
@@ -98,12 +118,7 @@ class Conv3d(Module):
                  dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
                  dtype=None, device=None):
         super().__init__()
-        if padding_mode not in _PADDING_MODES:
-            raise ValueError(f"Conv3d: padding_mode must be one of "
-                             f"{', '.join(map(repr, _PADDING_MODES))}, got {padding_mode!r}")
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"Conv3d: in_channels {in_channels} and out_channels "
-                             f"{out_channels} must be divisible by groups={groups}")
+        _check_conv("Conv3d", in_channels, out_channels, groups, padding_mode)
         triple = F._triple
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = triple(kernel_size, "kernel_size", "Conv3d")
@@ -111,13 +126,7 @@ class Conv3d(Module):
         self.padding = triple(padding, "padding", "Conv3d")
         self.dilation, self.groups = triple(dilation, "dilation", "Conv3d"), groups
         self.padding_mode = padding_mode
-        self.weight = Parameter(tg.empty(out_channels, in_channels // groups,
-                                         *self.kernel_size, dtype=dtype, device=device))
-        if bias:
-            self.bias = Parameter(tg.empty(out_channels, dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        _conv_parameters(self, bias, dtype, device)
 
     reset_parameters = Conv2d.reset_parameters
 
@@ -153,12 +162,7 @@ class Conv1d(Module):
                  dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
                  dtype=None, device=None):
         super().__init__()
-        if padding_mode not in _PADDING_MODES:
-            raise ValueError(f"Conv1d: padding_mode must be one of "
-                             f"{', '.join(map(repr, _PADDING_MODES))}, got {padding_mode!r}")
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"Conv1d: in_channels {in_channels} and out_channels "
-                             f"{out_channels} must be divisible by groups={groups}")
+        _check_conv("Conv1d", in_channels, out_channels, groups, padding_mode)
         one = F._one
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = (one(kernel_size, "kernel_size", "Conv1d"),)
@@ -167,13 +171,7 @@ class Conv1d(Module):
         self.padding = pad if isinstance(pad, str) else (pad,)
         self.dilation, self.groups = (one(dilation, "dilation", "Conv1d"),), groups
         self.padding_mode = padding_mode
-        self.weight = Parameter(tg.empty(out_channels, in_channels // groups,
-                                         *self.kernel_size, dtype=dtype, device=device))
-        if bias:
-            self.bias = Parameter(tg.empty(out_channels, dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        _conv_parameters(self, bias, dtype, device)
 
     reset_parameters = Conv2d.reset_parameters
 
