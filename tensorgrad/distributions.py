@@ -2,9 +2,10 @@
 tensor ops, so log_prob, entropy, kl_divergence and rsample are differentiable in the
 parameters (the reparameterisation trick of VAEs and the score function of REINFORCE).
 
-Normal, Uniform, Bernoulli, Categorical, MultivariateNormal, Independent, Exponential, Laplace,
-LogNormal (all with rsample where PyTorch has it), Gamma, Beta, Dirichlet, Poisson (sample
-only); kl_divergence for pairs of one family (Normal, Bernoulli, Categorical,
+Normal, Uniform, Bernoulli, Categorical, OneHotCategorical, MultivariateNormal, Independent,
+Exponential, Laplace, LogNormal, Cauchy, Gumbel, HalfNormal (all with rsample where PyTorch has
+it), Gamma, Beta, Dirichlet, Poisson, StudentT, Geometric, Binomial (sample only);
+kl_divergence for pairs of one family (Normal, Bernoulli, Categorical,
 MultivariateNormal, Exponential, Gamma, Beta, Dirichlet, Poisson). Parameters broadcast to a
 batch_shape; sample(sample_shape) returns sample_shape + batch_shape + event_shape.
 """
@@ -23,7 +24,8 @@ from .tensor import Tensor
 
 __all__ = ["Distribution", "Normal", "Uniform", "Bernoulli", "Categorical",
            "MultivariateNormal", "Independent", "Exponential", "Laplace", "LogNormal", "Gamma",
-           "Beta", "Dirichlet", "Poisson", "kl_divergence"]
+           "Beta", "Dirichlet", "Poisson", "Cauchy", "Gumbel", "HalfNormal", "StudentT",
+           "Geometric", "Binomial", "OneHotCategorical", "kl_divergence"]
 
 
 def _tensor(value, like=None) -> Tensor:
@@ -594,6 +596,262 @@ class Poisson(Distribution):
     @property
     def variance(self) -> Tensor:
         return self.rate
+
+
+_EULER_GAMMA = 0.5772156649015329
+
+
+class Cauchy(Distribution):
+    """Density 1 / (pi scale (1 + ((x - loc) / scale)^2)); no mean or variance (nan, inf)."""
+
+    has_rsample = True
+
+    def __init__(self, loc, scale):
+        self.loc, self.scale = _broadcast(loc, scale)
+        _check_positive("Cauchy", scale=self.scale)
+        self.batch_shape = tuple(self.loc.shape)
+
+    def _draw(self, sample_shape):
+        u = rand(self._extended(sample_shape), dtype=self.loc.dtype, device=self.loc.device)
+        return self.loc + self.scale * (math.pi * (u - 0.5)).tan()
+
+    def log_prob(self, value) -> Tensor:
+        z = (_tensor(value, self.loc) - self.loc) / self.scale
+        return -(z * z).log1p() - self.scale.log() - math.log(math.pi)
+
+    def cdf(self, value) -> Tensor:
+        return ((_tensor(value, self.loc) - self.loc) / self.scale).atan() / math.pi + 0.5
+
+    def icdf(self, value) -> Tensor:
+        return self.loc + self.scale * (math.pi * (_tensor(value, self.loc) - 0.5)).tan()
+
+    def entropy(self) -> Tensor:
+        return (4 * math.pi * self.scale).log()
+
+    @property
+    def mean(self) -> Tensor:
+        return self.loc * math.nan
+
+    @property
+    def variance(self) -> Tensor:
+        return self.loc * 0 + math.inf
+
+
+class Gumbel(Distribution):
+    """Density exp(-(z + exp(-z))) / scale, z = (x - loc) / scale: the maximum's law."""
+
+    has_rsample = True
+
+    def __init__(self, loc, scale):
+        self.loc, self.scale = _broadcast(loc, scale)
+        _check_positive("Gumbel", scale=self.scale)
+        self.batch_shape = tuple(self.loc.shape)
+
+    def _draw(self, sample_shape):
+        u = rand(self._extended(sample_shape), dtype=self.loc.dtype, device=self.loc.device)
+        tiny = float(np.finfo(u.dtype).tiny)
+        return self.loc - self.scale * (-(u.clamp(min=tiny)).log()).log()
+
+    def log_prob(self, value) -> Tensor:
+        z = (_tensor(value, self.loc) - self.loc) / self.scale
+        return -(z + (-z).exp()) - self.scale.log()
+
+    def cdf(self, value) -> Tensor:
+        z = (_tensor(value, self.loc) - self.loc) / self.scale
+        return (-(-z).exp()).exp()
+
+    def entropy(self) -> Tensor:
+        return self.scale.log() + 1 + _EULER_GAMMA
+
+    @property
+    def mean(self) -> Tensor:
+        return self.loc + self.scale * _EULER_GAMMA
+
+    @property
+    def variance(self) -> Tensor:
+        return (math.pi ** 2 / 6) * self.scale ** 2
+
+
+class HalfNormal(Distribution):
+    """|X| for X ~ N(0, scale^2): density 2 N(x; 0, scale) on x >= 0."""
+
+    has_rsample = True
+
+    def __init__(self, scale):
+        (self.scale,) = _broadcast(scale)
+        _check_positive("HalfNormal", scale=self.scale)
+        self.batch_shape = tuple(self.scale.shape)
+
+    def _draw(self, sample_shape):
+        eps = randn(self._extended(sample_shape), dtype=self.scale.dtype,
+                    device=self.scale.device)
+        return (eps * self.scale).abs()
+
+    def log_prob(self, value) -> Tensor:
+        value = _tensor(value, self.scale)
+        z = value / self.scale
+        density = -0.5 * z * z - self.scale.log() + 0.5 * math.log(2 / math.pi)
+        return density.where(value >= 0, -math.inf)
+
+    def cdf(self, value) -> Tensor:
+        return (_tensor(value, self.scale) / (self.scale * math.sqrt(2))).erf().clamp(min=0)
+
+    def entropy(self) -> Tensor:
+        return 0.5 * math.log(math.pi / 2) + 0.5 + self.scale.log()
+
+    @property
+    def mean(self) -> Tensor:
+        return self.scale * math.sqrt(2 / math.pi)
+
+    @property
+    def variance(self) -> Tensor:
+        return self.scale ** 2 * (1 - 2 / math.pi)
+
+
+class StudentT(Distribution):
+    """Student's t with df degrees of freedom, shifted by loc and scaled by scale."""
+
+    def __init__(self, df, loc=0.0, scale=1.0):
+        self.df, self.loc, self.scale = _broadcast(df, loc, scale)
+        _check_positive("StudentT", df=self.df, scale=self.scale)
+        self.batch_shape = tuple(self.df.shape)
+
+    def _params(self):
+        return [self.df, self.loc, self.scale]
+
+    def _draw(self, sample_shape):
+        return _host_draw(self, sample_shape,
+                          lambda g, p, shape: p[1] + p[2] * g.standard_t(p[0], shape))
+
+    def log_prob(self, value) -> Tensor:
+        from .special import gammaln
+
+        z = (_tensor(value, self.loc) - self.loc) / self.scale
+        df = self.df
+        return (gammaln((df + 1) / 2) - gammaln(df / 2) - 0.5 * (df * math.pi).log()
+                - self.scale.log() - (df + 1) / 2 * (z * z / df).log1p())
+
+    def entropy(self) -> Tensor:
+        from .special import digamma, gammaln
+
+        df = self.df
+        half, half1 = df / 2, (df + 1) / 2
+        return (self.scale.log() + half1 * (digamma(half1) - digamma(half))
+                + 0.5 * df.log() + gammaln(half) + gammaln(df * 0 + 0.5) - gammaln(half1))
+
+    @property
+    def mean(self) -> Tensor:
+        return self.loc.where(self.df > 1, math.nan)
+
+    @property
+    def variance(self) -> Tensor:
+        df = self.df
+        finite = self.scale ** 2 * df / (df - 2).where(df > 2, 1.0)
+        return finite.where(df > 2, math.inf).where(df > 1, math.nan)
+
+
+def _probs_and_logits(name, probs, logits):
+    """(probs, logits) of a success probability given as either (Bernoulli's convention)."""
+    if (probs is None) == (logits is None):
+        raise ValueError(f"{name}: give exactly one of probs and logits")
+    if probs is not None:
+        (probs,) = _broadcast(probs)
+        return probs, _logits_from_probs(probs) - _logits_from_probs(1 - probs)
+    (logits,) = _broadcast(logits)
+    return logits.sigmoid(), logits
+
+
+class Geometric(Distribution):
+    """The number of failures before the first success: P(k) = (1 - p)^k p, k = 0, 1, ..."""
+
+    def __init__(self, probs=None, logits=None):
+        self.probs, self.logits = _probs_and_logits("Geometric", probs, logits)
+        self.batch_shape = tuple(self.probs.shape)
+
+    def _params(self):
+        return [self.probs]
+
+    def _draw(self, sample_shape):
+        return _host_draw(self, sample_shape, lambda g, p, shape: g.geometric(p[0], shape) - 1)
+
+    def log_prob(self, value) -> Tensor:
+        value = _tensor(value, self.probs)
+        # k log(1 - p) + log p, with log p = -softplus(-l) and log(1 - p) = -softplus(l)
+        return -value * _softplus(self.logits) - _softplus(-self.logits)
+
+    def entropy(self) -> Tensor:
+        p = self.probs
+        return (_softplus(-self.logits) * p + _softplus(self.logits) * (1 - p)) / p
+
+    @property
+    def mean(self) -> Tensor:
+        return 1 / self.probs - 1
+
+    @property
+    def variance(self) -> Tensor:
+        return (1 - self.probs) / self.probs ** 2
+
+
+class Binomial(Distribution):
+    """The number of successes in total_count trials of success probability p."""
+
+    def __init__(self, total_count=1, probs=None, logits=None):
+        probs, logits = _probs_and_logits("Binomial", probs, logits)
+        self.total_count, self.probs, self.logits = _broadcast(total_count, probs, logits)
+        _check_positive("Binomial", allow_zero=True, total_count=self.total_count)
+        self.batch_shape = tuple(self.probs.shape)
+
+    def _params(self):
+        return [self.total_count, self.probs]
+
+    def _draw(self, sample_shape):
+        return _host_draw(self, sample_shape,
+                          lambda g, p, shape: g.binomial(p[0].astype(np.int64), p[1], shape))
+
+    def log_prob(self, value) -> Tensor:
+        from .special import gammaln
+
+        k = _tensor(value, self.probs)
+        n = self.total_count
+        log_choose = gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
+        return log_choose - k * _softplus(-self.logits) - (n - k) * _softplus(self.logits)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.total_count * self.probs
+
+    @property
+    def variance(self) -> Tensor:
+        return self.total_count * self.probs * (1 - self.probs)
+
+
+class OneHotCategorical(Distribution):
+    """Categorical's draws as one-hot vectors (event_shape (K,))."""
+
+    def __init__(self, probs=None, logits=None):
+        self._categorical = Categorical(probs, logits)
+        self.probs, self.logits = self._categorical.probs, self._categorical.logits
+        self.batch_shape = self._categorical.batch_shape
+        self.event_shape = (self._categorical.num_categories,)
+
+    def _draw(self, sample_shape):
+        index = self._categorical._draw(sample_shape).numpy()
+        eye = np.eye(self.event_shape[0], dtype=self.probs.dtype)
+        return Tensor(eye[index], device=self.probs.device)
+
+    def log_prob(self, value) -> Tensor:
+        return (_tensor(value, self.logits) * self.logits).sum(-1)
+
+    def entropy(self) -> Tensor:
+        return self._categorical.entropy()
+
+    @property
+    def mean(self) -> Tensor:
+        return self.probs
+
+    @property
+    def variance(self) -> Tensor:
+        return self.probs * (1 - self.probs)
 
 
 def kl_divergence(p: Distribution, q: Distribution) -> Tensor:

@@ -223,3 +223,97 @@ def test_gamma_and_dirichlet_log_probs_by_central_differences():
     v = _f64([0.2, 0.5, 0.3])
     assert gradcheck(lambda a: D.Dirichlet(a).log_prob(v) + D.Dirichlet(a).entropy(),
                      _f64([1.5, 2.0, 0.7]))
+
+
+def test_cauchy_gumbel_halfnormal_student_t_match_scipy():
+    """log_prob, cdf, entropy and moments against scipy.stats; PyTorch's nan/inf moments where
+    the law has none (Cauchy, Student's t with df <= 1 or <= 2)."""
+    x = np.array([-1.3, 0.2, 0.7, 2.5])
+    loc, scale = np.array([0.1, -0.5, 0.3, 1.0]), np.array([0.5, 1.2, 2.0, 0.8])
+    df = np.array([0.8, 1.5, 3.0, 10.0])
+    xt = tg.tensor(x)
+    for dist, ref in [(D.Cauchy(_f64(loc), _f64(scale)), stats.cauchy(loc, scale)),
+                      (D.Gumbel(_f64(loc), _f64(scale)), stats.gumbel_r(loc, scale)),
+                      (D.HalfNormal(_f64(scale)), stats.halfnorm(0, scale)),
+                      (D.StudentT(_f64(df), _f64(loc), _f64(scale)), stats.t(df, loc, scale))]:
+        name = type(dist).__name__
+        np.testing.assert_allclose(dist.log_prob(xt).numpy(), ref.logpdf(x), rtol=1e-10,
+                                   err_msg=name)
+        np.testing.assert_allclose(dist.entropy().numpy(), ref.entropy(), rtol=1e-10,
+                                   err_msg=name)
+        if hasattr(dist, "cdf"):
+            np.testing.assert_allclose(dist.cdf(xt).numpy(), ref.cdf(x), rtol=1e-7,
+                                       atol=1e-12, err_msg=name)
+    for dist, ref in [(D.Gumbel(_f64(loc), _f64(scale)), stats.gumbel_r(loc, scale)),
+                      (D.HalfNormal(_f64(scale)), stats.halfnorm(0, scale))]:
+        np.testing.assert_allclose(dist.mean.numpy(), ref.mean(), rtol=1e-12)
+        np.testing.assert_allclose(dist.variance.numpy(), ref.var(), rtol=1e-12)
+    t = D.StudentT(_f64(df), _f64(loc), _f64(scale))
+    np.testing.assert_allclose(t.mean.numpy(), [np.nan, -0.5, 0.3, 1.0])
+    np.testing.assert_allclose(t.variance.numpy(), [np.nan, np.inf, 12.0, 0.8])
+    c = D.Cauchy(_f64(loc), _f64(scale))
+    assert np.isnan(c.mean.numpy()).all() and np.isinf(c.variance.numpy()).all()
+    np.testing.assert_allclose(c.icdf(_f64([0.2, 0.5, 0.7, 0.9])).numpy(),
+                               stats.cauchy.ppf([0.2, 0.5, 0.7, 0.9], loc, scale))
+
+
+def test_geometric_binomial_one_hot_categorical_match_scipy():
+    p = np.array([0.1, 0.5, 0.9, 0.3])
+    k = np.array([0.0, 3.0, 1.0, 7.0])
+    geometric = D.Geometric(_f64(p))
+    np.testing.assert_allclose(geometric.log_prob(_f64(k)).numpy(), stats.geom.logpmf(k + 1, p))
+    np.testing.assert_allclose(geometric.entropy().numpy(), stats.geom.entropy(p), rtol=1e-10)
+    np.testing.assert_allclose(geometric.mean.numpy(), stats.geom.mean(p) - 1)
+    np.testing.assert_allclose(geometric.variance.numpy(), stats.geom.var(p))
+    n, hits = np.array([5.0, 10.0, 3.0, 8.0]), np.array([2.0, 10.0, 0.0, 5.0])
+    logits = np.log(p / (1 - p))
+    for binomial in (D.Binomial(_f64(n), _f64(p)), D.Binomial(_f64(n), logits=_f64(logits))):
+        np.testing.assert_allclose(binomial.log_prob(_f64(hits)).numpy(),
+                                   stats.binom.logpmf(hits, n, p), rtol=1e-10)
+    np.testing.assert_allclose(D.Binomial(_f64(n), _f64(p)).variance.numpy(), n * p * (1 - p))
+    probs = np.array([[0.2, 0.3, 0.5], [0.6, 0.3, 0.1]])
+    one_hot = D.OneHotCategorical(_f64(probs))
+    assert one_hot.event_shape == (3,) and one_hot.batch_shape == (2,)
+    np.testing.assert_allclose(one_hot.log_prob(_f64([[0, 0, 1], [1, 0, 0]])).numpy(),
+                               np.log([0.5, 0.6]))
+    np.testing.assert_allclose(one_hot.entropy().numpy(), stats.entropy(probs, axis=1))
+
+
+def test_draws_of_the_new_families_follow_their_laws():
+    """Kolmogorov-Smirnov for the continuous laws (rsample where it exists), chi-square for the
+    counts, and rsample's gradient in loc and scale: d x / d loc = 1, d x / d scale = z."""
+    tg.manual_seed(11)
+    for dist, ref in [(D.Cauchy(_f64(1.0), _f64(0.5)), stats.cauchy(1.0, 0.5)),
+                      (D.Gumbel(_f64(1.0), _f64(2.0)), stats.gumbel_r(1.0, 2.0)),
+                      (D.HalfNormal(_f64(1.5)), stats.halfnorm(0, 1.5)),
+                      (D.StudentT(_f64(4.0), _f64(0.5), _f64(2.0)), stats.t(4.0, 0.5, 2.0))]:
+        draws = dist.sample((3000,)).numpy()
+        assert stats.kstest(draws, ref.cdf).pvalue > ALPHA, type(dist).__name__
+    for dist, ref, top in [(D.Geometric(_f64(0.3)), stats.geom(0.3, loc=-1), 10),
+                           (D.Binomial(_f64(10.0), _f64(0.3)), stats.binom(10, 0.3), 7)]:
+        counts = dist.sample((4000,)).numpy().astype(int)
+        observed = np.bincount(np.minimum(counts, top), minlength=top + 1)
+        expected = ref.pmf(np.arange(top + 1)) * 4000
+        expected[top] = ref.sf(top - 1) * 4000
+        assert stats.chisquare(observed, expected).pvalue > ALPHA, type(dist).__name__
+    draws = D.OneHotCategorical(_f64([0.2, 0.3, 0.5])).sample((3000,)).numpy()
+    assert (draws.sum(-1) == 1).all()
+    assert stats.chisquare(draws.sum(0), [600, 900, 1500]).pvalue > ALPHA
+    for family in (D.Cauchy, D.Gumbel):
+        loc, scale = _f64([0.5]).requires_grad_(), _f64([2.0]).requires_grad_()
+        x = family(loc, scale).rsample((6,))
+        x.sum().backward()
+        np.testing.assert_allclose(loc.grad.numpy(), [6.0])
+        np.testing.assert_allclose(scale.grad.numpy(), [((x.detach().numpy() - 0.5) / 2).sum()])
+    with pytest.raises(NotImplementedError, match="no reparameterised sample"):
+        D.StudentT(_f64(3.0)).rsample()
+
+
+def test_log_probs_of_the_new_families_by_central_differences():
+    x = _f64([0.3, 1.7])
+    assert gradcheck(lambda a, b: D.Cauchy(a, b).log_prob(x), _f64([0.1, -0.2]).requires_grad_(),
+                     _f64([0.7, 1.4]).requires_grad_())
+    assert gradcheck(lambda a, b: D.StudentT(a, 0.0, b).log_prob(x),
+                     _f64([2.5, 6.0]).requires_grad_(), _f64([0.7, 1.4]).requires_grad_())
+    assert gradcheck(lambda lg: D.Binomial(_f64([4.0, 6.0]), logits=lg).log_prob(_f64([1.0, 5.0])),
+                     _f64([0.3, -1.2]).requires_grad_())
