@@ -6,7 +6,8 @@ Normal, Uniform, Bernoulli, Categorical, OneHotCategorical, MultivariateNormal, 
 Exponential, Laplace, LogNormal, Cauchy, Gumbel, HalfNormal (all with rsample where PyTorch has
 it), Gamma, Beta, Dirichlet, Poisson, StudentT, Geometric, Binomial (sample only);
 kl_divergence for pairs of one family (Normal, Bernoulli, Categorical,
-MultivariateNormal, Exponential, Gamma, Beta, Dirichlet, Poisson). Parameters broadcast to a
+OneHotCategorical, MultivariateNormal, Exponential, Gamma, Beta, Dirichlet, Poisson, HalfNormal,
+Cauchy, Gumbel, Geometric, Binomial of one total_count). Parameters broadcast to a
 batch_shape; sample(sample_shape) returns sample_shape + batch_shape + event_shape.
 """
 
@@ -865,8 +866,30 @@ def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
     if isinstance(p, Bernoulli) and isinstance(q, Bernoulli):
         return (p.probs * (_softplus(-q.logits) - _softplus(-p.logits))
                 + (1 - p.probs) * (_softplus(q.logits) - _softplus(p.logits)))
-    if isinstance(p, Categorical) and isinstance(q, Categorical):
+    if isinstance(p, (Categorical, OneHotCategorical)) and type(p) is type(q):
         return (p.probs * (p.logits - q.logits)).sum(-1)
+    if isinstance(p, HalfNormal) and isinstance(q, HalfNormal):
+        ratio = (p.scale / q.scale) ** 2
+        return 0.5 * (ratio - 1 - ratio.log())
+    if isinstance(p, Cauchy) and isinstance(q, Cauchy):
+        return (((p.scale + q.scale) ** 2 + (p.loc - q.loc) ** 2)
+                / (4 * p.scale * q.scale)).log()
+    if isinstance(p, Gumbel) and isinstance(q, Gumbel):
+        from .special import gammaln
+
+        ratio = p.scale / q.scale
+        shift = (q.loc - p.loc) / q.scale
+        return ((-ratio.log() - shift + ratio * _EULER_GAMMA + (shift + gammaln(1 + ratio)).exp())
+                - (1 + _EULER_GAMMA))
+    if isinstance(p, Geometric) and isinstance(q, Geometric):
+        # E_p[k] log(1 - q) + log q subtracted from -H(p), with E_p[k] = (1 - p) / p
+        return -p.entropy() + (1 / p.probs - 1) * _softplus(q.logits) + _softplus(-q.logits)
+    if isinstance(p, Binomial) and isinstance(q, Binomial):
+        if np.any(p.total_count.detach().to("cpu").numpy()
+                  != q.total_count.detach().to("cpu").numpy()):
+            raise NotImplementedError("kl_divergence: Binomials of different total_count")
+        return p.total_count * (p.probs * (_softplus(-q.logits) - _softplus(-p.logits))
+                                + (1 - p.probs) * (_softplus(q.logits) - _softplus(p.logits)))
     if isinstance(p, MultivariateNormal) and isinstance(q, MultivariateNormal):
         d = p.event_shape[0]
         shape = np.broadcast_shapes(p.batch_shape, q.batch_shape) + (d, d)

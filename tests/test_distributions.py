@@ -317,3 +317,39 @@ def test_log_probs_of_the_new_families_by_central_differences():
                      _f64([2.5, 6.0]).requires_grad_(), _f64([0.7, 1.4]).requires_grad_())
     assert gradcheck(lambda lg: D.Binomial(_f64([4.0, 6.0]), logits=lg).log_prob(_f64([1.0, 5.0])),
                      _f64([0.3, -1.2]).requires_grad_())
+
+
+def test_kl_divergences_of_the_new_families_match_numerical_integrals_and_sums():
+    from scipy import integrate
+
+    def kl_integral(p, q, lo, hi):
+        return integrate.quad(lambda t: p.pdf(t) * (p.logpdf(t) - q.logpdf(t)), lo, hi,
+                              limit=400)[0]
+
+    pairs = [
+        (D.HalfNormal(_f64(0.7)), D.HalfNormal(_f64(1.9)),
+         stats.halfnorm(0, 0.7), stats.halfnorm(0, 1.9), 0, np.inf),
+        (D.Cauchy(_f64(0.3), _f64(0.8)), D.Cauchy(_f64(-1.0), _f64(2.0)),
+         stats.cauchy(0.3, 0.8), stats.cauchy(-1.0, 2.0), -np.inf, np.inf),
+        (D.Gumbel(_f64(0.3), _f64(0.8)), D.Gumbel(_f64(-1.0), _f64(2.0)),
+         stats.gumbel_r(0.3, 0.8), stats.gumbel_r(-1.0, 2.0), -10, 40),  # p's mass inside
+    ]
+    for p, q, rp, rq, lo, hi in pairs:
+        np.testing.assert_allclose(D.kl_divergence(p, q).numpy(), kl_integral(rp, rq, lo, hi),
+                                   rtol=1e-6, err_msg=type(p).__name__)
+    k = np.arange(400)
+    pk, qk = stats.geom(0.3, loc=-1).pmf(k), stats.geom(0.1, loc=-1).pmf(k)
+    np.testing.assert_allclose(
+        D.kl_divergence(D.Geometric(_f64(0.3)), D.Geometric(_f64(0.1))).numpy(),
+        (pk * np.log(pk / qk)).sum(), rtol=1e-10)
+    k = np.arange(9)
+    pk, qk = stats.binom(8, 0.3).pmf(k), stats.binom(8, 0.6).pmf(k)
+    np.testing.assert_allclose(
+        D.kl_divergence(D.Binomial(_f64(8.0), _f64(0.3)), D.Binomial(_f64(8.0), _f64(0.6))).numpy(),
+        (pk * np.log(pk / qk)).sum(), rtol=1e-10)
+    p, q = np.array([0.2, 0.3, 0.5]), np.array([0.6, 0.3, 0.1])
+    np.testing.assert_allclose(
+        D.kl_divergence(D.OneHotCategorical(_f64(p)), D.OneHotCategorical(_f64(q))).numpy(),
+        (p * np.log(p / q)).sum())
+    with pytest.raises(NotImplementedError, match="different total_count"):
+        D.kl_divergence(D.Binomial(_f64(3.0), _f64(0.3)), D.Binomial(_f64(4.0), _f64(0.3)))
