@@ -47,6 +47,11 @@ class PackedSequence(NamedTuple):
     sorted_indices: tg.Tensor | None = None
     unsorted_indices: tg.Tensor | None = None
 
+    def to(self, device):
+        """The same batch with its data on device (batch_sizes and the orders stay on the CPU,
+        as PyTorch keeps them)."""
+        return self._replace(data=self.data.to(device))
+
     def lengths(self) -> np.ndarray:
         """Each sequence's length, in the batch's own order."""
         sizes = self.batch_sizes.numpy()

@@ -111,8 +111,8 @@ def test_packed_gru_on_cuda_matches_the_cpu():
     results = []
     for device in ("cpu", "cuda"):
         gru.to(device)
-        out, h = gru(pack_padded_sequence(tg.tensor(x, device=device), [2, 3],
-                                          enforce_sorted=False))
+        packed = pack_padded_sequence(tg.tensor(x), [2, 3], enforce_sorted=False).to(device)
+        out, h = gru(packed)
         results.append((pad_packed_sequence(out)[0].detach().cpu().numpy(),
                         h.detach().cpu().numpy()))
     assert np.allclose(results[0][0], results[1][0], atol=1e-5)
