@@ -5,7 +5,8 @@ ctc_nll(log_probs, ext, in_len, tgt_len) is -log sum over the alignments of each
 it is one node: the forward variables alpha and beta in float64 log space (a Numba kernel per
 sequence) give the loss and its gradient, -posterior(t, c), saved for backward. Under
 create_graph, and on other devices, the same recursion runs as tensor ops (_composed): exact
-second derivatives, at ~20x the time (T=50, N=16: 17 against 0.8 ms for the node).
+second derivatives, at ~14x the time (T=50, N=16, C=20, log_softmax, forward and
+backward: 17 against 1.2 ms with the node).
 """
 
 from __future__ import annotations
