@@ -89,15 +89,22 @@ class Distribution:
                f"event_shape={self.event_shape})"
 
 
-class Normal(Distribution):
-    """N(loc, scale^2)."""
+class _LocScale(Distribution):
+    """A law of loc + scale * Z (Z of a fixed law): parameters broadcast, scale positive."""
 
     has_rsample = True
 
     def __init__(self, loc, scale):
         self.loc, self.scale = _broadcast(loc, scale)
-        _check_positive("Normal", scale=self.scale)
+        _check_positive(type(self).__name__, scale=self.scale)
         self.batch_shape = tuple(self.loc.shape)
+
+    def _uniform(self, sample_shape) -> Tensor:
+        return rand(self._extended(sample_shape), dtype=self.loc.dtype, device=self.loc.device)
+
+
+class Normal(_LocScale):
+    """N(loc, scale^2)."""
 
     def _draw(self, sample_shape):
         eps = randn(self._extended(sample_shape), dtype=self.loc.dtype, device=self.loc.device)
@@ -385,18 +392,11 @@ class Exponential(Distribution):
         return self.rate ** -2
 
 
-class Laplace(Distribution):
+class Laplace(_LocScale):
     """Density exp(-|x - loc| / scale) / (2 scale)."""
 
-    has_rsample = True
-
-    def __init__(self, loc, scale):
-        self.loc, self.scale = _broadcast(loc, scale)
-        _check_positive("Laplace", scale=self.scale)
-        self.batch_shape = tuple(self.loc.shape)
-
     def _draw(self, sample_shape):
-        u = rand(self._extended(sample_shape), dtype=self.loc.dtype, device=self.loc.device)
+        u = self._uniform(sample_shape)
         u = u - 0.5
         return self.loc - self.scale * u.sign() * (1 - 2 * u.abs()).log()
 
@@ -602,18 +602,11 @@ class Poisson(Distribution):
 _EULER_GAMMA = 0.5772156649015329
 
 
-class Cauchy(Distribution):
+class Cauchy(_LocScale):
     """Density 1 / (pi scale (1 + ((x - loc) / scale)^2)); no mean or variance (nan, inf)."""
 
-    has_rsample = True
-
-    def __init__(self, loc, scale):
-        self.loc, self.scale = _broadcast(loc, scale)
-        _check_positive("Cauchy", scale=self.scale)
-        self.batch_shape = tuple(self.loc.shape)
-
     def _draw(self, sample_shape):
-        u = rand(self._extended(sample_shape), dtype=self.loc.dtype, device=self.loc.device)
+        u = self._uniform(sample_shape)
         return self.loc + self.scale * (math.pi * (u - 0.5)).tan()
 
     def log_prob(self, value) -> Tensor:
@@ -638,18 +631,11 @@ class Cauchy(Distribution):
         return self.loc * 0 + math.inf
 
 
-class Gumbel(Distribution):
+class Gumbel(_LocScale):
     """Density exp(-(z + exp(-z))) / scale, z = (x - loc) / scale: the maximum's law."""
 
-    has_rsample = True
-
-    def __init__(self, loc, scale):
-        self.loc, self.scale = _broadcast(loc, scale)
-        _check_positive("Gumbel", scale=self.scale)
-        self.batch_shape = tuple(self.loc.shape)
-
     def _draw(self, sample_shape):
-        u = rand(self._extended(sample_shape), dtype=self.loc.dtype, device=self.loc.device)
+        u = self._uniform(sample_shape)
         tiny = float(np.finfo(u.dtype).tiny)
         return self.loc - self.scale * (-(u.clamp(min=tiny)).log()).log()
 

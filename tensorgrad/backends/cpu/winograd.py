@@ -118,19 +118,11 @@ def input_tiles_t(x, v, ph, pw, th, tw):
                                                     r3[j + 2, c])
                     t03, t13, t23, t33 = _bt_column(r0[j + 3, c], r1[j + 3, c], r2[j + 3, c],
                                                     r3[j + 3, c])
-                    _b_row_t(v, 0, k, c, t00, t01, t02, t03)
-                    _b_row_t(v, 4, k, c, t10, t11, t12, t13)
-                    _b_row_t(v, 8, k, c, t20, t21, t22, t23)
-                    _b_row_t(v, 12, k, c, t30, t31, t32, t33)
+                    _b_row(v, 0, k, c, t00, t01, t02, t03)
+                    _b_row(v, 4, k, c, t10, t11, t12, t13)
+                    _b_row(v, 8, k, c, t20, t21, t22, t23)
+                    _b_row(v, 12, k, c, t30, t31, t32, t33)
     return not bad
-
-
-@njit(inline="always")
-def _b_row_t(v, k, tile, c, t0, t1, t2, t3):
-    v[k, tile, c] = t0 - t2
-    v[k + 1, tile, c] = t1 + t2
-    v[k + 2, tile, c] = t2 - t1
-    v[k + 3, tile, c] = t1 - t3
 
 
 @njit(inline="always")
@@ -153,11 +145,13 @@ def _bt_column(d0, d1, d2, d3):
 
 
 @njit(inline="always")
-def _b_row(v, k, c, col, t0, t1, t2, t3):
-    v[k, c, col] = t0 - t2
-    v[k + 1, c, col] = t1 + t2
-    v[k + 2, c, col] = t2 - t1
-    v[k + 3, c, col] = t1 - t3
+def _b_row(v, k, i, j, t0, t1, t2, t3):
+    """Row k // 4 of B^T d B into planes k..k+3 at v[., i, j]: (channel, tile) for input_tiles,
+    (tile, channel) for input_tiles_t."""
+    v[k, i, j] = t0 - t2
+    v[k + 1, i, j] = t1 + t2
+    v[k + 2, i, j] = t2 - t1
+    v[k + 3, i, j] = t1 - t3
 
 
 @njit()
